@@ -1,0 +1,116 @@
+"""Ledger benchmark: what the chain costs on writes, how fast verify runs. Prints, asserts nothing.
+
+    .venv/bin/python -m bench.ledger [--postgres URL] [--rounds 5] [--verify-events 50000]
+
+For each database (a SQLite file, and PostgreSQL when a URL is given) it appends through the
+plain eventsourcing-sqlalchemy recorder and through huiyan's chaining recorder, in alternating
+rounds on the same database, for 1-event and 100-event transactions, and prints events/s and
+the ratio (chained / plain; targets >= 0.85 and >= 0.6). Then it verifies a ledger of
+``--verify-events`` events with every core (target >= 25,000 events/s on 2 cores).
+Proof times at 10^6 events are measured by bench/merkle.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from uuid import uuid4
+
+import sqlalchemy as sa
+from eventsourcing.persistence import StoredEvent
+from eventsourcing_sqlalchemy.datastore import SQLAlchemyDatastore
+from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
+
+from ledger.keys import Keyring
+from ledger.persistence import ChainingApplicationRecorder, LedgerDatastore
+from ledger.verify import verify_ledger
+
+STATE = b'{"team_id":"5f0c2b1e8d7a4c3b9e6f1a2d3c4b5a69","track":1,"sha256":"' + b"ab" * 32 + b'"}'
+
+
+def batches(size: int, count: int) -> list[list[StoredEvent]]:
+    return [
+        [StoredEvent(uuid4(), 1, "domain.registration:Team.Registered", STATE) for _ in range(size)]
+        for _ in range(count)
+    ]
+
+
+def rate(append, work: list[list[StoredEvent]]) -> float:
+    started = time.perf_counter()
+    for batch in work:
+        append(batch)
+    return sum(len(b) for b in work) / (time.perf_counter() - started)
+
+
+def compare(url: str, keys_dir: Path, rounds: int) -> list[tuple[str, float, float]]:
+    plain = SQLAlchemyApplicationRecorder(
+        SQLAlchemyDatastore(url=url), events_table_name="plain_events"
+    )
+    plain.create_table()
+    chained = ChainingApplicationRecorder(
+        LedgerDatastore(url=url),
+        signing_key=Keyring(keys_dir, "bench/ledger").signing_key(),
+        events_table_name="ledger_events",
+    )
+    chained.create_table()
+    rows = []
+    for size, count in ((1, 1_000), (100, 40)):
+        plain_rates, chained_rates = [], []
+        for _ in range(rounds):
+            plain_rates.append(rate(plain.insert_events, batches(size, count)))
+            chained_rates.append(rate(chained.insert_events, batches(size, count)))
+        rows.append(
+            (f"{size}-event txns", statistics.median(plain_rates), statistics.median(chained_rates))
+        )
+    plain.datastore.engine.dispose()
+    chained.datastore.engine.dispose()
+    return rows
+
+
+def fill_and_verify(url: str, keys_dir: Path, events: int) -> tuple[float, bool]:
+    key = Keyring(keys_dir, "bench/ledger")
+    recorder = ChainingApplicationRecorder(
+        LedgerDatastore(url=url), signing_key=key.signing_key(), events_table_name="verify_events"
+    )
+    recorder.create_table()
+    for batch in batches(500, events // 500):
+        recorder.insert_events(batch)
+    recorder.datastore.engine.dispose()
+    started = time.perf_counter()
+    report = verify_ledger(url, "verify_events", key.verifier_keys(), [])
+    return events / (time.perf_counter() - started), report.intact
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--postgres", help="postgresql+psycopg:// URL of an empty database")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--verify-events", type=int, default=50_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        keys_dir = Path(tmp) / "keys"
+        databases = [("SQLite (file, WAL)", f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")]
+        if args.postgres:
+            databases.append(("PostgreSQL", args.postgres))
+        print(f"cores: {os.cpu_count()}, rounds: {args.rounds} (median)")
+        print(f"{'database':<20} {'workload':<16} {'plain ev/s':>11} {'huiyan ev/s':>12} {'ratio':>6}")
+        for name, url in databases:
+            for workload, plain, chained in compare(url, keys_dir, args.rounds):
+                print(f"{name:<20} {workload:<16} {plain:>11,.0f} {chained:>12,.0f} {chained / plain:>6.2f}")
+        for name, url in databases:
+            speed, intact = fill_and_verify(url, keys_dir, args.verify_events)
+            print(f"verify {name}: {args.verify_events:,} events, {speed:,.0f} events/s, intact={intact}")
+        if args.postgres:
+            engine = sa.create_engine(args.postgres)
+            with engine.begin() as conn:
+                for table in ("plain_events", "ledger_events", "verify_events"):
+                    conn.execute(sa.text(f"DROP TABLE IF EXISTS {table}"))
+            engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""huiyan domain package."""

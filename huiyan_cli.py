@@ -1,0 +1,25 @@
+"""The one ``huiyan`` command: it gathers the click groups that live beside what they drive.
+
+This file knows the names of the groups, never their insides (ARCHITECTURE.md rule 8).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+# (module, attribute) of every command group or command; each lives in its own package.
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("ledger.cli", "ledger"),
+    ("audit.demo", "demo"),
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """huiyan (慧眼): the contest's system of record."""
+
+
+for module_name, attribute in COMMANDS:
+    main.add_command(getattr(importlib.import_module(module_name), attribute))

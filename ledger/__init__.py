@@ -1,0 +1,1 @@
+"""huiyan ledger package."""

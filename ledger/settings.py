@@ -1,0 +1,87 @@
+"""The one settings object, read once from the environment (``HUIYAN_*``).
+
+Every part of huiyan (ledger, workers, web, CLI) takes a :class:`Settings` instead of reading
+``os.environ`` itself, so that a test or a rehearsal can build one explicitly and nothing
+depends on import-time state. docs/settings.md lists every variable.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+
+class SettingsError(ValueError):
+    """A setting has a value huiyan cannot use; the message names the variable."""
+
+
+def check_database_url(url: str, source: str) -> None:
+    """Refuse a URL huiyan cannot use, naming where it came from (never echoing a password)."""
+    if not url.startswith(("sqlite://", "postgresql+psycopg://")):
+        raise SettingsError(
+            f"{source} must start with sqlite:// or postgresql+psycopg:// "
+            f"(got {url.split('://', 1)[0]}://...)"
+        )
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    database_url: str
+    redis_url: str | None = None
+    environment: str = "development"
+    clock: datetime | None = None
+    key_path: Path | None = None
+    origin: str = "huiyan.example/ledger"
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.home / "keys"
+
+    @property
+    def blobs_dir(self) -> Path:
+        return self.home / "blobs"
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        home = Path(env.get("HUIYAN_HOME", "./instance")).expanduser().absolute()
+        database_url = env.get("HUIYAN_DATABASE_URL") or f"sqlite:///{home / 'huiyan.sqlite3'}"
+        check_database_url(database_url, "HUIYAN_DATABASE_URL")
+        environment = env.get("HUIYAN_ENV", "development")
+        if environment not in ("development", "test", "production"):
+            raise SettingsError(
+                f"HUIYAN_ENV must be development, test or production (got {environment!r})"
+            )
+        clock = None
+        if raw_clock := env.get("HUIYAN_CLOCK"):
+            if environment == "production":
+                raise SettingsError("HUIYAN_CLOCK is refused when HUIYAN_ENV=production")
+            try:
+                clock = datetime.fromisoformat(raw_clock)
+            except ValueError:
+                raise SettingsError(
+                    f"HUIYAN_CLOCK must be an ISO 8601 time (got {raw_clock!r})"
+                ) from None
+            if clock.tzinfo is None:
+                raise SettingsError(
+                    f"HUIYAN_CLOCK must carry a UTC offset, e.g. +08:00 (got {raw_clock!r})"
+                )
+        key_path = env.get("HUIYAN_LEDGER_KEY")
+        return cls(
+            home=home,
+            database_url=database_url,
+            redis_url=env.get("HUIYAN_REDIS_URL") or None,
+            environment=environment,
+            clock=clock,
+            key_path=Path(key_path) if key_path else None,
+            origin=env.get("HUIYAN_LEDGER_ORIGIN", cls.origin),
+        )

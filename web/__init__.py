@@ -1,0 +1,1 @@
+"""huiyan web package."""
