@@ -13,6 +13,12 @@ import click
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("ledger.cli", "ledger"),
     ("audit.demo", "demo"),
+    ("web.cli", "contest"),
+    ("web.cli", "rules"),
+    ("web.cli", "account"),
+    ("web.cli", "team"),
+    ("web.cli", "review"),
+    ("web.cli", "blacklist"),
 )
 
 

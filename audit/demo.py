@@ -1,70 +1,41 @@
 """``huiyan demo``: the README's main job, a rehearsal of the contest on a laptop.
 
-It plays a slice of contest history into a SQLite ledger under ``HUIYAN_HOME``, issues a
+It plays the contest's history into a SQLite ledger under ``HUIYAN_HOME`` (the 2026 contest,
+its rules, teams registered, reviewed, one rejected and resubmitted, one disqualified by the
+blacklist), issues a
 checkpoint, proves one event's inclusion, verifies the whole ledger the way an auditor would
 (from the rows and the exported public keys alone) and prints a short summary.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 from datetime import datetime
-from uuid import UUID
-from zoneinfo import ZoneInfo
+from pathlib import Path
 
 import click
-from eventsourcing.application import Application
-from eventsourcing.domain import Aggregate, event
 
+from domain.registration import Registration
+from domain.time import SHANGHAI
 from ledger.application import open_application
 from ledger.ledger import Ledger
 from ledger.merkle import verify_inclusion
 from ledger.persistence import DEFAULT_EVENTS_TABLE
 from ledger.settings import Settings
 from ledger.verify import verify_ledger
+from web.demo import play_registration
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 DEMO_CLOCK = datetime(2026, 8, 15, 10, 0, tzinfo=SHANGHAI)
 
 
-class Casefile(Aggregate):
-    """A stand-in record of one team's path through the contest."""
-
-    @event("Registered")
-    def __init__(self, team: str, track: int) -> None:
-        self.team, self.track = team, track
-        self.history: list[str] = []
-
-    @event("Approved")
-    def approve(self, organiser: UUID) -> None:
-        self.history.append("approved")
-
-    @event("SubmissionReceived")
-    def submit(self, model_sha256: str) -> None:
-        self.history.append(model_sha256)
-
-    @event("ScoreComputed")
-    def score(self, primary: str, rules_sha256: str) -> None:
-        self.history.append(primary)
-
-
-class Casefiles(Application):
-    pass
-
-
-def play_history(settings: Settings) -> int:
-    """Write a small, plausible history; return the number of events written."""
-    app = open_application(Casefiles, settings)
-    organiser = UUID(int=1)
-    written = 0
-    for number, (team, track) in enumerate([("Lung Lab", 1), ("Kidney AI", 2), ("CXR-14", 8)]):
-        casefile = Casefile(team, track)
-        casefile.approve(organiser)
-        for attempt in range(2):
-            casefile.submit(f"{number:02x}{attempt:02x}" * 16)
-            casefile.score(f"0.{70 + 7 * number + attempt}", "ab" * 32)
-        written += len(app.save(casefile))
-    return written
+def write_credentials(settings: Settings, organiser: dict[str, str]) -> Path:
+    """Keep the demo organiser's password out of the terminal log: a 0600 file instead."""
+    path = settings.home / "demo-credentials.txt"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(f"login: {organiser['login']}\npassword: {organiser['password']}\n")
+    return path
 
 
 @click.command()
@@ -77,7 +48,9 @@ def demo(fresh: bool) -> None:
     if fresh and settings.home.exists():
         shutil.rmtree(settings.home)
     now = settings.clock or DEMO_CLOCK
-    written = play_history(settings)
+    registration = open_application(Registration, settings)
+    summary = play_registration(settings, registration)
+    credentials = write_credentials(settings, summary["organiser"])
     ledger = Ledger.from_settings(settings)
     signed = ledger.issue_checkpoint(now)
     position = signed.checkpoint.tree_size // 2
@@ -88,7 +61,11 @@ def demo(fresh: bool) -> None:
     keys = ledger.verifier_keys()
     report = verify_ledger(settings.database_url, DEFAULT_EVENTS_TABLE, keys, [signed])
     click.echo(f"huiyan demo in {settings.home}")
-    click.echo(f"  events written    {written}")
+    click.echo(f"  contest           {summary['contest_id']} (rules {summary['rules_version']})")
+    for name, team in summary["teams"].items():
+        state = "disqualified" if team["disqualified"] else team["status"]
+        click.echo(f"  team              {name}: {state}")
+    click.echo(f"  organiser login   in {credentials}")
     click.echo(f"  ledger size       {report.size}")
     click.echo(f"  checkpoint        size {signed.checkpoint.tree_size}, key {signed.key_id}")
     click.echo(f"  root hash         {signed.checkpoint.root_hash.hex()}")

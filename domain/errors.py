@@ -1,0 +1,150 @@
+"""Domain errors: one class per broken rule, each with a message key and the facts behind it.
+
+The CLI prints the message on one line and exits 2; the web shows it translated beside the
+field. The texts live in :mod:`domain.messages`, so adding an error means adding a key there.
+"""
+
+from __future__ import annotations
+
+import string
+from datetime import datetime
+from typing import Any, ClassVar
+
+from domain.messages import MESSAGES
+from domain.time import shanghai_text
+
+
+class DomainError(Exception):
+    """A command was refused because a contest rule forbids it."""
+
+    key: ClassVar[str]
+
+    def __init__(self, **facts: Any) -> None:
+        missing = _placeholders(self.key) - facts.keys()
+        if missing:
+            raise TypeError(f"{type(self).__name__} needs the facts {sorted(missing)}")
+        self.facts = facts
+        super().__init__(self.message("en"))
+
+    def message(self, language: str = "en") -> str:
+        texts = MESSAGES[self.key]
+        template = texts.get(language, texts["en"])
+        return template.format(**{name: _shown(value) for name, value in self.facts.items()})
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Errors cross process boundaries (workers, the registration race); keep the facts.
+        return (_rebuild, (type(self), self.facts))
+
+
+def _rebuild(cls: type[DomainError], facts: dict[str, Any]) -> DomainError:
+    return cls(**facts)
+
+
+def _placeholders(key: str) -> set[str]:
+    return {
+        name
+        for text in MESSAGES[key].values()
+        for _, name, _, _ in string.Formatter().parse(text)
+        if name
+    }
+
+
+def _shown(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return shanghai_text(value)
+    if isinstance(value, list | tuple):
+        return ", ".join(str(item) for item in value)
+    return value
+
+
+def _error(name: str, key: str, doc: str) -> type[DomainError]:
+    return type(name, (DomainError,), {"key": key, "__doc__": doc, "__module__": __name__})
+
+
+# Each error is a small named class; `_error` only spares the four-line class statement.
+TimeNotAware = _error("TimeNotAware", "time.naive", "A time without a zone reached a rule.")
+ContestAlreadyExists = _error("ContestAlreadyExists", "contest.exists", "Contest ids are unique.")
+ContestNotFound = _error("ContestNotFound", "contest.not_found", "No such contest.")
+ContestFieldInvalid = _error(
+    "ContestFieldInvalid", "contest.field_invalid", "A contest file field cannot be used."
+)
+CalendarOutOfOrder = _error(
+    "CalendarOutOfOrder", "calendar.out_of_order", "Calendar dates must follow each other."
+)
+DocumentsAlreadyCalled = _error(
+    "DocumentsAlreadyCalled", "contest.documents_called", "The call for documents happens once."
+)
+RoundStarted = _error("RoundStarted", "contest.round_started", "Too late: the round is on.")
+RegistrationClosed = _error(
+    "RegistrationClosed", "registration.closed", "The registration deadline has passed."
+)
+ModificationClosed = _error(
+    "ModificationClosed",
+    "registration.modification_closed",
+    "The deadline for changes to registrations has passed.",
+)
+RulesFrozen = _error("RulesFrozen", "rules.frozen", "Rules cannot change once the round started.")
+RulesUnchanged = _error("RulesUnchanged", "rules.unchanged", "Publishing the same rules again.")
+RulesNotPublished = _error("RulesNotPublished", "rules.not_published", "No rules version yet.")
+AccountExists = _error("AccountExists", "account.exists", "Logins are unique.")
+AccountNotFound = _error("AccountNotFound", "account.not_found", "No such account.")
+RoleUnknown = _error("RoleUnknown", "account.role_unknown", "Not one of the contest's roles.")
+TeamAccountNeedsTeam = _error(
+    "TeamAccountNeedsTeam", "account.team_required", "Team accounts belong to exactly one team."
+)
+NotPermitted = _error("NotPermitted", "account.not_permitted", "The actor's role forbids it.")
+TeamNotFound = _error("TeamNotFound", "team.not_found", "No such team.")
+TeamNameMissing = _error("TeamNameMissing", "team.name_missing", "A team needs a name.")
+TeamSizeOutOfRange = _error("TeamSizeOutOfRange", "team.size", "A team has 2 to 5 people.")
+LeaderCount = _error("LeaderCount", "team.one_leader", "A team has exactly one leader.")
+MemberTwice = _error("MemberTwice", "team.member_twice", "The same person twice in one team.")
+PersonInAnotherTeam = _error(
+    "PersonInAnotherTeam", "team.person_taken", "A person may be in one team only."
+)
+OrganisationMissing = _error(
+    "OrganisationMissing", "team.organisation_missing", "Every member names an organisation."
+)
+OrganisationCodeInvalid = _error(
+    "OrganisationCodeInvalid",
+    "team.organisation_code_invalid",
+    "A unified social credit code has 18 characters of a fixed alphabet.",
+)
+LanguageUnknown = _error("LanguageUnknown", "team.language_unknown", "Only zh and en are offered.")
+LanguageLocked = _error("LanguageLocked", "team.language_locked", "The language is fixed once set.")
+LanguageMissing = _error("LanguageMissing", "team.language_missing", "No language chosen yet.")
+StatusForbids = _error(
+    "StatusForbids", "team.status_forbids", "The registration's state does not allow this."
+)
+TeamDisqualified = _error("TeamDisqualified", "team.disqualified", "The team is disqualified.")
+TeamNotDisqualified = _error(
+    "TeamNotDisqualified", "team.not_disqualified", "Nothing to clear: not disqualified."
+)
+TrackUnknown = _error("TrackUnknown", "team.track_unknown", "No such track.")
+GroupUnknown = _error("GroupUnknown", "team.group_unknown", "No such group in the track.")
+TrackAlreadyEntered = _error("TrackAlreadyEntered", "team.track_entered", "One group per track.")
+TrackNotEntered = _error("TrackNotEntered", "team.track_not_entered", "The track was not entered.")
+NoTrackEntered = _error("NoTrackEntered", "team.no_track", "A registration names a track.")
+DocumentKindUnknown = _error(
+    "DocumentKindUnknown", "team.document_kind_unknown", "Not one of the registration documents."
+)
+DocumentMissing = _error("DocumentMissing", "team.document_missing", "A required document.")
+DocumentsNotCalled = _error(
+    "DocumentsNotCalled", "team.documents_not_called", "Letters are uploaded only when called for."
+)
+ReasonRequired = _error("ReasonRequired", "decision.reason_required", "Decisions give reasons.")
+BlacklistEmpty = _error("BlacklistEmpty", "blacklist.empty", "A list with no entries.")
+BlacklistEntryInvalid = _error(
+    "BlacklistEntryInvalid", "blacklist.entry_invalid", "A list line has no organisation."
+)
+BlacklistAlreadyImported = _error(
+    "BlacklistAlreadyImported", "blacklist.imported", "The same list file twice."
+)
+MatchNotFound = _error("MatchNotFound", "blacklist.match_not_found", "No such blacklist match.")
+UploadNotPdf = _error("UploadNotPdf", "upload.not_pdf", "The upload does not start as a PDF.")
+UploadTooLarge = _error("UploadTooLarge", "upload.too_large", "The upload is over the size cap.")
+UploadUnreadable = _error("UploadUnreadable", "upload.unreadable", "pypdf cannot parse it.")
+UploadEncrypted = _error("UploadEncrypted", "upload.encrypted", "Encrypted PDFs are refused.")
+UploadWithoutPages = _error("UploadWithoutPages", "upload.no_pages", "A PDF with no pages.")
+ConcurrentChange = _error(
+    "ConcurrentChange", "ledger.concurrent_change", "Lost an optimistic-concurrency race."
+)

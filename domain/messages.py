@@ -1,0 +1,221 @@
+"""The zh/en texts of every domain error, keyed by the error's message key.
+
+A plain dict rather than gettext catalogues: the domain must stay importable without any
+translation machinery, the texts are few, and a test checks that every key has both languages
+with the same placeholders. The web layer may still feed these into Flask-Babel.
+"""
+
+from __future__ import annotations
+
+LANGUAGES: tuple[str, ...] = ("zh", "en")
+
+MESSAGES: dict[str, dict[str, str]] = {
+    # time and contest
+    "time.naive": {
+        "zh": "时间 {field} 必须带时区（例如 +08:00）。",
+        "en": "The time {field} must carry a time zone (e.g. +08:00).",
+    },
+    "contest.exists": {
+        "zh": "赛事 {contest} 已经创建。",
+        "en": "The contest {contest} has already been created.",
+    },
+    "contest.not_found": {
+        "zh": "找不到赛事 {contest}。",
+        "en": "There is no contest {contest}.",
+    },
+    "contest.field_invalid": {
+        "zh": "赛事字段 {field} 的值不可用：{value}。",
+        "en": "The contest field {field} has an unusable value: {value}.",
+    },
+    "calendar.out_of_order": {
+        "zh": "赛程中 {earlier} 必须早于 {later}。",
+        "en": "In the calendar, {earlier} must come before {later}.",
+    },
+    "contest.documents_called": {
+        "zh": "主办方已于 {called_at} 通知上传报名材料。",
+        "en": "The organiser already called for the registration documents at {called_at}.",
+    },
+    "contest.round_started": {
+        "zh": "初赛已于 {started} 开始，不能再进行此操作。",
+        "en": "The preliminary round started at {started}; this can no longer be done.",
+    },
+    "registration.closed": {
+        "zh": "报名已于 {deadline} 截止。",
+        "en": "Registration closed at {deadline}.",
+    },
+    "registration.modification_closed": {
+        "zh": "修改报名信息已于 {deadline} 截止。",
+        "en": "Changes to registrations closed at {deadline}.",
+    },
+    # scoring rules
+    "rules.frozen": {
+        "zh": "初赛已于 {started} 开始，评分细则不能再更改。",
+        "en": "The preliminary round started at {started}; the scoring rules can no longer change.",
+    },
+    "rules.unchanged": {
+        "zh": "该评分细则与已发布的第 {version} 版相同。",
+        "en": "These scoring rules are the same as the published version {version}.",
+    },
+    "rules.not_published": {
+        "zh": "赛事尚未发布评分细则。",
+        "en": "The contest has not published its scoring rules yet.",
+    },
+    # accounts
+    "account.exists": {
+        "zh": "该登录名的账号已存在。",
+        "en": "An account with this login already exists.",
+    },
+    "account.not_found": {
+        "zh": "找不到该账号。",
+        "en": "There is no such account.",
+    },
+    "account.role_unknown": {
+        "zh": "未知角色 {role}；可选：{roles}。",
+        "en": "Unknown role {role}; choose one of {roles}.",
+    },
+    "account.team_required": {
+        "zh": "参赛队员账号必须属于一支队伍，其他角色的账号不能属于队伍。",
+        "en": "A team member's account must belong to a team, and no other role's account may.",
+    },
+    "account.not_permitted": {
+        "zh": "角色 {role} 无权执行操作 {action}。",
+        "en": "The role {role} may not {action}.",
+    },
+    # teams
+    "team.not_found": {
+        "zh": "找不到队伍 {team}。",
+        "en": "There is no team {team}.",
+    },
+    "team.name_missing": {
+        "zh": "队伍名称不能为空。",
+        "en": "The team needs a name.",
+    },
+    "team.size": {
+        "zh": "每支队伍 {minimum} 至 {maximum} 人（含负责人），本队 {size} 人。",
+        "en": "A team has {minimum} to {maximum} people, leader included; this one has {size}.",
+    },
+    "team.one_leader": {
+        "zh": "每支队伍须有且仅有一名负责人，本队有 {count} 名。",
+        "en": "A team has exactly one leader; this one has {count}.",
+    },
+    "team.member_twice": {
+        "zh": "第 {position} 位成员在本队中重复出现。",
+        "en": "Member {position} appears twice in this team.",
+    },
+    "team.person_taken": {
+        "zh": "第 {position} 位成员已在本赛事的另一支队伍中；同一人只能参加一个团队。",
+        "en": "Member {position} is already in another team of this contest; "
+        "a person may be in one team only.",
+    },
+    "team.organisation_missing": {
+        "zh": "第 {position} 位成员未填写所属机构。",
+        "en": "Member {position} has no organisation.",
+    },
+    "team.organisation_code_invalid": {
+        "zh": "统一社会信用代码 {code} 格式不正确（应为 18 位）。",
+        "en": "The unified social credit code {code} is malformed (it has 18 characters).",
+    },
+    "team.language_unknown": {
+        "zh": "参赛语言 {language} 不可用；可选 zh 或 en。",
+        "en": "The language {language} is not offered; choose zh or en.",
+    },
+    "team.language_locked": {
+        "zh": "参赛语言已选定为 {language}，不得变更。",
+        "en": "The team's language is {language}; once chosen it cannot change.",
+    },
+    "team.language_missing": {
+        "zh": "提交审核前须选定参赛语言。",
+        "en": "Choose the team's language before submitting for review.",
+    },
+    "team.status_forbids": {
+        "zh": "队伍处于 {status} 状态，不能 {action}。",
+        "en": "The team is {status}; it cannot {action}.",
+    },
+    "team.disqualified": {
+        "zh": "队伍因成员机构列入失信名单已被取消参赛资格。",
+        "en": "The team is disqualified: a member organisation is on a credit blacklist.",
+    },
+    "team.not_disqualified": {
+        "zh": "队伍未被取消参赛资格。",
+        "en": "The team is not disqualified.",
+    },
+    "team.track_unknown": {
+        "zh": "本赛事没有赛道 {track}。",
+        "en": "The contest has no track {track}.",
+    },
+    "team.group_unknown": {
+        "zh": "赛道 {track} 没有分组 {group}。",
+        "en": "Track {track} has no group {group}.",
+    },
+    "team.track_entered": {
+        "zh": "队伍已报名赛道 {track} 的 {group}；同一赛道仅限选择一个分组。",
+        "en": "The team already entered track {track} in group {group}; one group per track.",
+    },
+    "team.track_not_entered": {
+        "zh": "队伍未报名赛道 {track}。",
+        "en": "The team has not entered track {track}.",
+    },
+    "team.no_track": {
+        "zh": "提交审核前须至少报名一个赛道。",
+        "en": "Enter at least one track before submitting for review.",
+    },
+    "team.document_kind_unknown": {
+        "zh": "未知材料类型 {kind}；可选：{kinds}。",
+        "en": "Unknown document kind {kind}; choose one of {kinds}.",
+    },
+    "team.document_missing": {
+        "zh": "提交审核前须上传材料 {kind}。",
+        "en": "Upload the document {kind} before submitting for review.",
+    },
+    "team.documents_not_called": {
+        "zh": "主办方尚未通知上传 {kind}。",
+        "en": "The organiser has not yet called for the document {kind}.",
+    },
+    "decision.reason_required": {
+        "zh": "此决定须写明理由。",
+        "en": "This decision needs a reason.",
+    },
+    # blacklists
+    "blacklist.empty": {
+        "zh": "名单没有任何条目。",
+        "en": "The list has no entries.",
+    },
+    "blacklist.entry_invalid": {
+        "zh": "名单第 {line} 行不可用：缺少机构名称。",
+        "en": "Line {line} of the list is unusable: it has no organisation name.",
+    },
+    "blacklist.imported": {
+        "zh": "该名单文件（SHA-256 {sha256}）已经导入。",
+        "en": "This list file (SHA-256 {sha256}) has already been imported.",
+    },
+    "blacklist.match_not_found": {
+        "zh": "队伍没有名单匹配 {match}。",
+        "en": "The team has no blacklist match {match}.",
+    },
+    # uploads
+    "upload.not_pdf": {
+        "zh": "文件 {name} 不是 PDF。",
+        "en": "The file {name} is not a PDF.",
+    },
+    "upload.too_large": {
+        "zh": "文件 {name} 大小为 {size} 字节，超过上限 {limit} 字节。",
+        "en": "The file {name} has {size} bytes, more than the limit of {limit}.",
+    },
+    "upload.unreadable": {
+        "zh": "无法读取 PDF 文件 {name}：{reason}。",
+        "en": "The PDF file {name} cannot be read: {reason}.",
+    },
+    "upload.encrypted": {
+        "zh": "PDF 文件 {name} 已加密，请上传未加密的文件。",
+        "en": "The PDF file {name} is encrypted; upload it without a password.",
+    },
+    "upload.no_pages": {
+        "zh": "PDF 文件 {name} 没有页面。",
+        "en": "The PDF file {name} has no pages.",
+    },
+    # storage
+    "ledger.concurrent_change": {
+        "zh": "该记录刚被他人同时修改，请重试。",
+        "en": "Someone changed this record at the same moment; try again.",
+    },
+}

@@ -1,0 +1,176 @@
+"""The contest file's checks, rules publication, accounts and blacklist screening."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from uuid import uuid4
+
+import pytest
+from helpers import (
+    CALENDAR,
+    EARLY,
+    LISTED_CODE,
+    ORGANISER,
+    PRELIMINARY_START,
+    SECOND,
+    TRACKS,
+    member,
+    new_contest,
+    ready_team,
+    roster,
+)
+
+from domain import errors
+from domain.accounts import Role
+from domain.contest import Calendar
+from domain.organisations import normalise_code
+from domain.teams import Member
+
+
+def test_calendar_dates_must_follow_each_other():
+    with pytest.raises(errors.CalendarOutOfOrder) as refused:
+        replace(CALENDAR, preliminary_start=CALENDAR.modification_deadline)
+    assert refused.value.facts == {
+        "earlier": "modification_deadline",
+        "later": "preliminary_start",
+    }
+    with pytest.raises(errors.TimeNotAware):
+        replace(CALENDAR, final_end=CALENDAR.final_end.replace(tzinfo=None))
+    with pytest.raises(errors.ContestFieldInvalid):
+        replace(CALENDAR, review_sla_days=0)
+    assert isinstance(
+        replace(CALENDAR, modification_deadline=CALENDAR.registration_deadline), Calendar
+    )
+
+
+def test_contest_is_created_once_and_checks_its_tracks(app):
+    new_contest(app)
+    with pytest.raises(errors.ContestAlreadyExists):
+        new_contest(app)
+    bad = [dict(TRACKS[0], groups=["self_owned", "no_such_group"])]
+    with pytest.raises(errors.ContestFieldInvalid) as refused:
+        app.create_contest(
+            slug="other",
+            name={"zh": "赛", "en": "c"},
+            groups=[{"id": "self_owned", "name": {"zh": "组", "en": "g"}}],
+            tracks=bad,
+            calendar=CALENDAR,
+            quota=app.contest_by_slug("huiyan-2026").quota,
+            actor=ORGANISER,
+            now=EARLY,
+        )
+    assert refused.value.facts["field"] == "tracks[0].groups"
+
+
+def test_rules_change_until_the_round_starts_and_earlier_versions_stay(app, contest_id):
+    publish = app.publish_rules
+    assert publish(contest_id, sha256="a" * 64, blob="a" * 64, actor=ORGANISER, now=EARLY) == 1
+    with pytest.raises(errors.RulesUnchanged):
+        publish(contest_id, sha256="a" * 64, blob="a" * 64, actor=ORGANISER, now=EARLY)
+    last_moment = PRELIMINARY_START - SECOND
+    assert (
+        publish(contest_id, sha256="b" * 64, blob="b" * 64, actor=ORGANISER, now=last_moment) == 2
+    )
+    with pytest.raises(errors.RulesFrozen):
+        publish(contest_id, sha256="c" * 64, blob="c" * 64, actor=ORGANISER, now=PRELIMINARY_START)
+    book = app.rules(contest_id)
+    assert [v["sha256"][0] for v in book.versions] == ["a", "b"]
+    assert book.in_force()["version"] == 2
+
+
+def test_first_account_is_the_bootstrap_and_later_ones_need_an_organiser(app):
+    first = app.open_account(
+        login_key="k1", role=Role.ORGANISER, credential="c" * 64, actor=None, now=EARLY
+    )
+    organiser = app.account(first).actor
+    with pytest.raises(errors.NotPermitted):
+        app.open_account(
+            login_key="k2", role=Role.EXPERT, credential="c" * 64, actor=None, now=EARLY
+        )
+    with pytest.raises(errors.AccountExists):
+        app.open_account(
+            login_key="k1", role=Role.EXPERT, credential="c" * 64, actor=organiser, now=EARLY
+        )
+    with pytest.raises(errors.TeamAccountNeedsTeam):
+        app.open_account(
+            login_key="k3", role=Role.TEAM_MEMBER, credential="c" * 64, actor=organiser, now=EARLY
+        )
+    with pytest.raises(errors.RoleUnknown):
+        Role.parse("admin")
+
+
+def test_credit_code_check_digit():
+    assert normalise_code(LISTED_CODE.lower()) == LISTED_CODE
+    with pytest.raises(errors.OrganisationCodeInvalid):
+        normalise_code(LISTED_CODE[:-1] + "0")
+
+
+def _import(app, contest_id, entries, sha="f" * 64):
+    return app.import_blacklist(
+        contest_id,
+        source="Credit China",
+        sha256=sha,
+        listed_on="2026-06-01",
+        entries=entries,
+        actor=ORGANISER,
+        now=EARLY,
+    )
+
+
+def test_listed_organisation_disqualifies_with_evidence_and_clearing_needs_a_reason(
+    app, contest_id
+):
+    listed = Member("hmac-x", "0" * 64, "南宁示例科技有限公司", LISTED_CODE)
+    clean = ready_team(app, contest_id, "a", "b")
+    team_id = ready_team(app, contest_id, "c", "d")
+    app.change_members(team_id, [*roster("c"), listed], actor=ORGANISER, now=EARLY)
+    number, disqualified = _import(app, contest_id, [{"name": "某公司", "code": LISTED_CODE}])
+    assert (number, disqualified) == (1, [team_id])
+    team = app.team(team_id)
+    evidence = team.evidence[0]
+    assert evidence["matched_on"] == "code" and evidence["sha256"] == "f" * 64
+    assert evidence["source"] == "Credit China" and evidence["entry_code"] == LISTED_CODE
+    with pytest.raises(errors.TeamDisqualified):
+        app.submit(team_id, actor=ORGANISER, now=EARLY)
+    with pytest.raises(errors.ReasonRequired):
+        app.clear_match(team_id, evidence["match"], reason="", actor=ORGANISER, now=EARLY)
+    app.clear_match(
+        team_id, evidence["match"], reason="different entity", actor=ORGANISER, now=EARLY
+    )
+    assert not app.team(team_id).disqualified and not app.team(clean).disqualified
+    # the next edition of the list names the same entity: the cleared match stays cleared
+    _import(app, contest_id, [{"name": "某公司", "code": LISTED_CODE}], sha="e" * 64)
+    assert not app.team(team_id).disqualified
+    app.submit(team_id, actor=ORGANISER, now=EARLY)
+
+
+def test_names_match_across_full_width_brackets_when_a_code_is_missing(app, contest_id):
+    team_id = app.register_team(
+        contest_id,
+        team_id=uuid4(),
+        name="t",
+        language="zh",
+        actor=ORGANISER,
+        now=EARLY,
+        members=[member("a", leader=True, organisation="某某科技（南宁）有限公司"), member("b")],
+    )
+    _import(app, contest_id, [{"name": "某某科技(南宁)有限公司", "code": None}])
+    assert app.team(team_id).evidence[0]["matched_on"] == "name"
+    with pytest.raises(errors.BlacklistAlreadyImported):
+        _import(app, contest_id, [{"name": "x", "code": None}])
+
+
+def test_registering_a_team_with_a_listed_organisation_disqualifies_it_at_once(app, contest_id):
+    _import(app, contest_id, [{"name": "广 西 大 学", "code": None}])
+    team_id = app.register_team(
+        contest_id,
+        team_id=uuid4(),
+        name="t",
+        language="zh",
+        members=roster("a", "b"),
+        actor=ORGANISER,
+        now=EARLY,
+    )
+    assert app.team(team_id).disqualified
+    with pytest.raises(errors.TeamDisqualified):
+        app.enter_track(team_id, 1, "self_owned", actor=ORGANISER, now=EARLY)

@@ -1,0 +1,156 @@
+"""The organiser's CLI end to end on a SQLite ledger, plus the upload checks."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+from pypdf import PdfWriter
+
+from domain import errors
+from web import cli
+from web.uploads import check_pdf, merge_pdfs
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
+
+
+@click.group()
+def huiyan() -> None:
+    """The groups as huiyan_cli gathers them."""
+
+
+for group in (cli.contest, cli.rules, cli.account, cli.team, cli.review, cli.blacklist):
+    huiyan.add_command(group)
+
+
+@pytest.fixture
+def run(tmp_path):
+    env = {
+        "HUIYAN_HOME": str(tmp_path / "home"),
+        "HUIYAN_DATABASE_URL": f"sqlite:///{tmp_path / 'ledger.sqlite3'}",
+        "HUIYAN_CLOCK": "2026-06-25T23:59:59+08:00",
+        "HUIYAN_ACTOR": "organiser",
+    }
+    runner = CliRunner()
+
+    def invoke(*args: str, stdin: str | None = None, clock: str | None = None, actor=None):
+        call_env = dict(env, HUIYAN_CLOCK=clock or env["HUIYAN_CLOCK"])
+        call_env["HUIYAN_ACTOR"] = actor or env["HUIYAN_ACTOR"]
+        return runner.invoke(huiyan, list(args), env=call_env, input=stdin)
+
+    result = invoke(
+        "account",
+        "create",
+        "--login",
+        "organiser",
+        "--role",
+        "organiser",
+        "--password-stdin",
+        stdin="correct horse battery staple\n",
+    )
+    assert result.exit_code == 0, result.output
+    return invoke
+
+
+def ok(result) -> str:
+    assert result.exit_code == 0, result.output
+    return result.output.strip()
+
+
+def test_registration_through_the_cli(run, tmp_path):
+    ok(run("contest", "create", "--file", str(EXAMPLES / "contest-2026.yaml")))
+    version = ok(run("rules", "publish", "--file", str(EXAMPLES / "rules-2026.yaml")))
+    assert version.startswith("1 ")
+    team = ok(run("team", "register", "--file", str(EXAMPLES / "team-yongjiang.yaml")))
+    refused = run("review", "reject", team, "--reason", "x")
+    assert refused.exit_code == 2 and "[team.status_forbids]" in refused.output
+    assert ok(run("team", "submit", team)) == "submitted"
+    ok(run("review", "reject", team, "--reason", "blurred scan"))
+    # a second after the registration deadline the rejected team can no longer resubmit
+    late = run("team", "submit", team, clock="2026-06-26T00:00:01+08:00")
+    assert late.exit_code == 2 and "[registration.closed]" in late.output
+    ok(run("team", "submit", team))
+    ok(run("review", "approve", team))
+    shown = json.loads(ok(run("team", "show", team, "--json")))
+    assert shown["status"] == "approved" and shown["language"] == "zh"
+    assert shown["documents"]["identity_proof"]["pages"] == 2  # two PDFs merged into one
+    assert [d["decision"] for d in shown["decisions"]] == ["rejected", "approved"]
+    assert "韦明远" not in json.dumps(shown, ensure_ascii=False)  # no personal content
+    # the same people cannot form a second team; the refused team leaves no key behind
+    keys = tmp_path / "home" / "keys" / "subjects"
+    before = sorted(keys.iterdir())
+    again = run("team", "register", "--file", str(EXAMPLES / "team-yongjiang.yaml"))
+    assert again.exit_code == 2 and "[team.person_taken]" in again.output
+    assert sorted(keys.iterdir()) == before
+
+    beibu = ok(run("team", "register", "--file", str(EXAMPLES / "team-beibu.yaml")))
+    imported = ok(
+        run(
+            "blacklist",
+            "import",
+            "--file",
+            str(EXAMPLES / "blacklist-2026.csv"),
+            "--source",
+            "Credit China",
+            "--listed-on",
+            "2026-06-01",
+        )
+    )
+    assert imported.splitlines() == ["list 1: 2 entries, 1 disqualified", beibu]
+    listed = json.loads(ok(run("team", "list", "--json")))
+    by_id = {entry["id"]: entry for entry in listed}
+    assert by_id[beibu]["disqualified"] and not by_id[team]["disqualified"]
+    match = by_id[beibu]["blacklist_evidence"][0]["match"]
+    missing_reason = run("blacklist", "clear", beibu, match, "--reason", " ")
+    assert missing_reason.exit_code == 2 and "[decision.reason_required]" in missing_reason.output
+
+
+def test_privileged_commands_need_a_known_actor(run):
+    ok(run("contest", "create", "--file", str(EXAMPLES / "contest-2026.yaml")))
+    expert = run(
+        "account",
+        "create",
+        "--login",
+        "e1",
+        "--role",
+        "expert",
+        "--password-stdin",
+        stdin="another long password\n",
+    )
+    assert expert.exit_code == 0, expert.output
+    refused = run("contest", "call-documents", actor="e1")
+    assert refused.exit_code == 2 and "[account.not_permitted]" in refused.output
+    unknown = run("contest", "call-documents", actor="nobody")
+    assert unknown.exit_code == 2 and "[account.not_found]" in unknown.output
+    ok(run("contest", "call-documents"))
+
+
+def _pdf(pages: int = 1, password: str | None = None) -> bytes:
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(100, 100)
+    if password:
+        writer.encrypt(password)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def test_upload_checks_name_the_reason():
+    good = _pdf()
+    assert check_pdf(good, name="a.pdf", limit=len(good)).pages == 1
+    with pytest.raises(errors.UploadTooLarge):
+        check_pdf(good, name="a.pdf", limit=len(good) - 1)
+    with pytest.raises(errors.UploadNotPdf):
+        check_pdf(b"\x89PNG\r\n\x1a\n" + good, name="scan.png")
+    with pytest.raises(errors.UploadUnreadable):
+        check_pdf(good[: len(good) // 2], name="cut.pdf")
+    with pytest.raises(errors.UploadEncrypted):
+        check_pdf(_pdf(password="secret"), name="locked.pdf")
+    with pytest.raises(errors.UploadWithoutPages):
+        check_pdf(_pdf(pages=0), name="empty.pdf")
+    assert merge_pdfs([("a", _pdf(2)), ("b", _pdf(3))], name="m.pdf").pages == 5
