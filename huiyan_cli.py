@@ -19,6 +19,8 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("web.cli", "team"),
     ("web.cli", "review"),
     ("web.cli", "blacklist"),
+    ("scoring.cli", "score"),
+    ("scoring.synth.cli", "data"),
 )
 
 
