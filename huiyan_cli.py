@@ -19,8 +19,14 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("web.cli", "team"),
     ("web.cli", "review"),
     ("web.cli", "blacklist"),
+    ("web.submissions_cli", "submit"),
+    ("web.submissions_cli", "submission"),
+    ("web.submissions_cli", "testset"),
+    ("web.submissions_cli", "debug_phase"),
     ("scoring.cli", "score"),
     ("scoring.synth.cli", "data"),
+    ("workers.cli", "worker"),
+    ("workers.cli", "dispatcher"),
 )
 
 

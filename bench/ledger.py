@@ -97,13 +97,17 @@ def main() -> None:
         if args.postgres:
             databases.append(("PostgreSQL", args.postgres))
         print(f"cores: {os.cpu_count()}, rounds: {args.rounds} (median)")
-        print(f"{'database':<20} {'workload':<16} {'plain ev/s':>11} {'huiyan ev/s':>12} {'ratio':>6}")
+        print(
+            f"{'database':<20} {'workload':<16} {'plain ev/s':>11} {'huiyan ev/s':>12} {'ratio':>6}"
+        )
         for name, url in databases:
             for workload, plain, chained in compare(url, keys_dir, args.rounds):
-                print(f"{name:<20} {workload:<16} {plain:>11,.0f} {chained:>12,.0f} {chained / plain:>6.2f}")
+                ratio = chained / plain
+                print(f"{name:<20} {workload:<16} {plain:>11,.0f} {chained:>12,.0f} {ratio:>6.2f}")
         for name, url in databases:
             speed, intact = fill_and_verify(url, keys_dir, args.verify_events)
-            print(f"verify {name}: {args.verify_events:,} events, {speed:,.0f} events/s, intact={intact}")
+            events = f"{args.verify_events:,} events"
+            print(f"verify {name}: {events}, {speed:,.0f} events/s, intact={intact}")
         if args.postgres:
             engine = sa.create_engine(args.postgres)
             with engine.begin() as conn:

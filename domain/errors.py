@@ -148,3 +148,39 @@ UploadWithoutPages = _error("UploadWithoutPages", "upload.no_pages", "A PDF with
 ConcurrentChange = _error(
     "ConcurrentChange", "ledger.concurrent_change", "Lost an optimistic-concurrency race."
 )
+# submissions (issue 5)
+SubmissionNotFound = _error("SubmissionNotFound", "submission.not_found", "No such submission.")
+SubmissionWindowClosed = _error(
+    "SubmissionWindowClosed",
+    "submission.window_closed",
+    "Models are submitted only inside the preliminary round.",
+)
+DailyQuotaReached = _error(
+    "DailyQuotaReached", "submission.daily_quota", "The day's submissions are used up."
+)
+TotalQuotaReached = _error(
+    "TotalQuotaReached", "submission.total_quota", "The track's submissions are used up."
+)
+ModelKindUnknown = _error(
+    "ModelKindUnknown", "submission.model_kind_unknown", "A model is an image or a bundle."
+)
+ContentHashInvalid = _error(
+    "ContentHashInvalid", "submission.hash_invalid", "Content is named by digest, never by tag."
+)
+FailureReasonUnknown = _error(
+    "FailureReasonUnknown", "submission.failure_reason_unknown", "Not a known run failure."
+)
+ScoreBeforeInference = _error(
+    "ScoreBeforeInference", "submission.not_inferred", "Scoring needs a completed inference."
+)
+ScoreInputsMismatch = _error(
+    "ScoreInputsMismatch",
+    "submission.score_inputs_mismatch",
+    "A score computed from other inputs than the submission's.",
+)
+TestSetMissing = _error("TestSetMissing", "testset.missing", "The track has no test set yet.")
+TestSetUnchanged = _error(
+    "TestSetUnchanged", "testset.unchanged", "Registering the current test set again."
+)
+DebugPhaseOpen = _error("DebugPhaseOpen", "debug.already_open", "The debug phase is open.")
+DebugPhaseClosed = _error("DebugPhaseClosed", "debug.already_closed", "No debug phase is open.")

@@ -213,6 +213,60 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "PDF 文件 {name} 没有页面。",
         "en": "The PDF file {name} has no pages.",
     },
+    # submissions (issue 5)
+    "submission.not_found": {
+        "zh": "找不到提交 {submission}。",
+        "en": "There is no submission {submission}.",
+    },
+    "submission.window_closed": {
+        "zh": "模型提交时间为 {start} 至 {end}（不含）。",
+        "en": "Models are submitted from {start} until {end}.",
+    },
+    "submission.daily_quota": {
+        "zh": "队伍在 {day} 已用完赛道 {track} 的 {limit} 次提交机会，请次日再试。",
+        "en": "The team has used its {limit} submissions for track {track} on {day}; "
+        "try again the next day.",
+    },
+    "submission.total_quota": {
+        "zh": "队伍已用完赛道 {track} 的全部 {limit} 次提交机会。",
+        "en": "The team has used all {limit} submissions for track {track}.",
+    },
+    "submission.model_kind_unknown": {
+        "zh": "未知模型类型 {kind}；可选：{kinds}。",
+        "en": "Unknown model kind {kind}; choose one of {kinds}.",
+    },
+    "submission.hash_invalid": {
+        "zh": "{field} 必须是 SHA-256 摘要（不接受名称或标签），收到 {value}。",
+        "en": "{field} must be a SHA-256 digest, never a name or a tag; got {value}.",
+    },
+    "submission.failure_reason_unknown": {
+        "zh": "未知运行失败原因 {reason}；可选：{reasons}。",
+        "en": "Unknown run failure {reason}; choose one of {reasons}.",
+    },
+    "submission.not_inferred": {
+        "zh": "提交 {submission} 尚未完成推理，不能评分。",
+        "en": "Submission {submission} has no completed inference to score.",
+    },
+    "submission.score_inputs_mismatch": {
+        "zh": "评分使用的 {field} 为 {got}，但该提交应使用 {expected}。",
+        "en": "The score used {field} {got}, but this submission needs {expected}.",
+    },
+    "testset.missing": {
+        "zh": "赛道 {track} 尚未登记测试集。",
+        "en": "Track {track} has no test set yet.",
+    },
+    "testset.unchanged": {
+        "zh": "该测试集已是赛道 {track} 的当前测试集。",
+        "en": "This test set is already the current one of track {track}.",
+    },
+    "debug.already_open": {
+        "zh": "调试阶段已经开启。",
+        "en": "The debug phase is already open.",
+    },
+    "debug.already_closed": {
+        "zh": "调试阶段未开启。",
+        "en": "The debug phase is not open.",
+    },
     # storage
     "ledger.concurrent_change": {
         "zh": "该记录刚被他人同时修改，请重试。",

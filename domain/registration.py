@@ -8,19 +8,18 @@ Personal content never reaches this layer: callers seal it first and pass hashes
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
-from eventsourcing.utils import get_topic
 
 from domain.accounts import Account, Actor, Role
 from domain.blacklist import Blacklist
 from domain.contest import IDENTITY_PROOF, Calendar, Contest, Quota
+from domain.desk import ContestDesk
 from domain.errors import (
     AccountExists,
     AccountNotFound,
@@ -29,29 +28,21 @@ from domain.errors import (
     ContestNotFound,
     NotPermitted,
     PersonInAnotherTeam,
-    TeamNotFound,
 )
-from domain.rules import RulesBook
 from domain.teams import Member, PersonClaim, Team
 
 A = TypeVar("A", bound=Aggregate)
 _PAGE = 500
 
 
-class Registration(Application):
+class Registration(ContestDesk):
     # --- reading ---------------------------------------------------------------------------
-
-    def contest(self, contest_id: UUID) -> Contest:
-        return self._get(Contest, contest_id, ContestNotFound(contest=contest_id))
 
     def contest_by_slug(self, slug: str) -> Contest:
         return self._get(Contest, Contest.create_id(slug), ContestNotFound(contest=slug))
 
     def contests(self) -> list[Contest]:
         return [self.contest(ident) for ident in self._created(Contest.Created)]
-
-    def team(self, team_id: UUID) -> Team:
-        return self._get(Team, team_id, TeamNotFound(team=team_id))
 
     def teams(self, contest_id: UUID) -> list[Team]:
         teams = (self.team(ident) for ident in self._created(Team.Registered))
@@ -62,9 +53,6 @@ class Registration(Application):
 
     def account_by_login(self, login_key: str) -> Account:
         return self.account(Account.create_id(login_key))
-
-    def rules(self, contest_id: UUID) -> RulesBook:
-        return self._get_or_open(RulesBook, contest_id)
 
     def blacklist(self, contest_id: UUID) -> Blacklist:
         return self._get_or_open(Blacklist, contest_id)
@@ -317,11 +305,6 @@ class Registration(Application):
 
     # --- helpers ---------------------------------------------------------------------------
 
-    def _team_for(self, team_id: UUID, actor: Actor, action: str) -> tuple[Team, Contest]:
-        actor.require_for_team(team_id, action=action)
-        team = self.team(team_id)
-        return team, self.contest(team.contest_id)
-
     def _claims(self, team: Team, identity_keys: list[str]) -> list[PersonClaim]:
         claims = []
         for position, member in enumerate(team.members, start=1):
@@ -360,35 +343,9 @@ class Registration(Application):
                 self._claims(racing_for, racing_for.identity_keys)
             raise (conflict or ConcurrentChange()) from None
 
-    def _get(self, cls: type[A], ident: UUID, missing: Exception) -> A:
-        try:
-            aggregate = self.repository.get(ident)
-        except AggregateNotFoundError:
-            raise missing from None
-        if not isinstance(aggregate, cls):
-            raise missing
-        return aggregate
-
-    def _get_or_open(self, cls: type[A], contest_id: UUID) -> A:
-        try:
-            return self.repository.get(cls.create_id(contest_id))  # type: ignore[attr-defined]
-        except AggregateNotFoundError:
-            return cls(contest_id=contest_id)  # type: ignore[call-arg]
-
     def _exists(self, ident: UUID) -> bool:
         try:
             self.repository.get(ident)
         except AggregateNotFoundError:
             return False
         return True
-
-    def _created(self, event_class: type) -> Iterator[UUID]:
-        """Ids of aggregates created with this event, in ledger order (a query, not a rule)."""
-        topic, start = get_topic(event_class), 1
-        while True:
-            page = self.recorder.select_notifications(start=start, limit=_PAGE, topics=[topic])
-            for notification in page:
-                yield notification.originator_id
-            if len(page) < _PAGE:
-                return
-            start = page[-1].id + 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -36,7 +36,10 @@ class Settings:
     clock: datetime | None = None
     key_path: Path | None = None
     origin: str = "huiyan.example/ledger"
-    extra: Mapping[str, str] = field(default_factory=dict)
+    sandbox: str = "process"
+    gpu: str | None = None
+    run_wall_seconds: float = 3600.0
+    run_memory_bytes: int = 16 << 30
 
     @property
     def keys_dir(self) -> Path:
@@ -76,6 +79,9 @@ class Settings:
                     f"HUIYAN_CLOCK must carry a UTC offset, e.g. +08:00 (got {raw_clock!r})"
                 )
         key_path = env.get("HUIYAN_LEDGER_KEY")
+        sandbox = env.get("HUIYAN_SANDBOX", "process")
+        if sandbox not in ("process", "docker"):
+            raise SettingsError(f"HUIYAN_SANDBOX must be process or docker (got {sandbox!r})")
         return cls(
             home=home,
             database_url=database_url,
@@ -84,4 +90,23 @@ class Settings:
             clock=clock,
             key_path=Path(key_path) if key_path else None,
             origin=env.get("HUIYAN_LEDGER_ORIGIN", cls.origin),
+            sandbox=sandbox,
+            gpu=env.get("HUIYAN_GPU") or None,
+            run_wall_seconds=_positive(env, "HUIYAN_RUN_WALL_SECONDS", cls.run_wall_seconds),
+            run_memory_bytes=int(
+                _positive(env, "HUIYAN_RUN_MEMORY_GB", cls.run_memory_bytes / (1 << 30)) * (1 << 30)
+            ),
         )
+
+
+def _positive(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number (got {raw!r})") from None
+    if not value > 0:
+        raise SettingsError(f"{name} must be positive (got {raw!r})")
+    return value

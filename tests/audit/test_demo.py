@@ -19,6 +19,14 @@ def test_demo_plays_the_contest_and_the_auditor_finds_it_intact(tmp_path):
     lines = result.output.splitlines()
     teams = [line.split(":", 1)[1].strip() for line in lines if line.strip().startswith("team ")]
     assert sorted(teams) == ["approved", "approved", "disqualified"]
+    # Each approved team's baseline ran in the sandbox and was scored, in the teams' tracks.
+    submissions = [line for line in lines if line.strip().startswith("submission ")]
+    assert [line.split(":")[0].split(",")[-1].strip() for line in submissions] == [
+        "track 1",
+        "track 7",
+        "track 8",
+    ]
+    assert all("efficiency" in line and "gates" in line for line in submissions), submissions
     assert lines[-1].split() == ["verify", "intact"]
     credentials = tmp_path / "home" / "demo-credentials.txt"
     assert stat.S_IMODE(os.stat(credentials).st_mode) == 0o600

@@ -1,0 +1,79 @@
+"""What every contest service needs to read the shared ledger: load an aggregate as the class
+it must be, open a per-contest aggregate on first use, list aggregates by an event's topic.
+
+All applications write one events table (docs/architecture.md), so a service reads the Team,
+Contest and RulesBook aggregates that the registration desk recorded through its own
+repository: an aggregate is found by its id, whichever application saved it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError
+from eventsourcing.utils import get_topic
+
+from domain.accounts import Actor
+from domain.contest import Contest
+from domain.errors import ConcurrentChange, ContestNotFound, TeamNotFound
+from domain.rules import RulesBook
+from domain.teams import Team
+
+A = TypeVar("A", bound=Aggregate)
+_PAGE = 500
+
+
+class ContestDesk(Application):
+    def contest(self, contest_id: UUID) -> Contest:
+        return self._get(Contest, contest_id, ContestNotFound(contest=contest_id))
+
+    def team(self, team_id: UUID) -> Team:
+        return self._get(Team, team_id, TeamNotFound(team=team_id))
+
+    def rules(self, contest_id: UUID) -> RulesBook:
+        return self._get_or_open(RulesBook, contest_id)
+
+    def _team_for(self, team_id: UUID, actor: Actor, action: str) -> tuple[Team, Contest]:
+        """The team and its contest, for an organiser or that team's leader."""
+        actor.require_for_team(team_id, action=action)
+        team = self.team(team_id)
+        return team, self.contest(team.contest_id)
+
+    def _save(self, *aggregates: Aggregate) -> None:
+        try:
+            self.save(*aggregates)
+        except IntegrityError:
+            raise ConcurrentChange() from None
+
+    def _get(self, cls: type[A], ident: UUID, missing: Exception) -> A:
+        try:
+            aggregate = self.repository.get(ident)
+        except AggregateNotFoundError:
+            raise missing from None
+        if not isinstance(aggregate, cls):
+            raise missing
+        return aggregate
+
+    def _get_or_open(self, cls: type[A], contest_id: UUID) -> A:
+        """A per-contest aggregate with a derived id; a new one is saved with its first
+        change, so two first changes race for version 1 and one of them loses."""
+        try:
+            return self.repository.get(cls.create_id(contest_id))  # type: ignore[attr-defined]
+        except AggregateNotFoundError:
+            return cls(contest_id=contest_id)  # type: ignore[call-arg]
+
+    def _created(self, event_class: type) -> Iterator[UUID]:
+        """Ids of the aggregates that recorded this event, in ledger order (a query, not a
+        rule)."""
+        topic, start = get_topic(event_class), 1
+        while True:
+            page = self.recorder.select_notifications(start=start, limit=_PAGE, topics=[topic])
+            for notification in page:
+                yield notification.originator_id
+            if len(page) < _PAGE:
+                return
+            start = page[-1].id + 1

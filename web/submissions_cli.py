@@ -1,0 +1,278 @@
+"""Commands of the preliminary round: ``huiyan submit``, ``huiyan submission show|list``,
+``huiyan testset add`` and ``huiyan debug-phase open|close``.
+
+They sit beside the registration commands (web/cli.py) and share their desk, actor and
+one-line refusals: a refused command prints ``error: <message> [<key>]`` and exits 2. The file
+work (unpacking a model, sealing the report, copying a test set) happens here, outside the
+domain; the domain sees only digests.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import click
+
+from domain.accounts import Actor
+from domain.contest import Contest
+from domain.debug_phase import DEFAULT_LOG_CAP
+from domain.submissions import Submissions
+from ledger.application import open_application
+from ledger.blobs import BlobError
+from web.cli import (
+    FILE,
+    Desk,
+    actor_option,
+    contest_option,
+    print_json,
+    refusals_on_one_line,
+)
+from web.intake import FileInvalid
+from web.uploads import check_pdf
+from workers.models import IntakeRefused, model_store, take_model, testset_store
+
+TESTSET_FILES = ("input/cases.json", "truth/truth.json")
+
+
+@dataclass
+class RoundDesk:
+    """The registration desk (accounts, contests) and the submission desk on one ledger."""
+
+    desk: Desk
+    submissions: Submissions
+
+    @classmethod
+    def open(cls) -> RoundDesk:
+        desk = Desk.open()
+        return cls(desk, open_application(Submissions, desk.settings))
+
+
+def submit_model(
+    round_desk: RoundDesk, team_id: UUID, track: int, model: str, report: Path, acting: Actor
+) -> UUID:
+    """Check, store and record one submission; the CLI and the demo both come through here."""
+    desk, app = round_desk.desk, round_desk.submissions
+    # Every rule that does not need the model first: a refused team unpacks nothing.
+    app.require_eligible(team_id=team_id, track=track, actor=acting, now=desk.now)
+    checked = check_pdf(report.read_bytes(), name=report.name)
+    stored = take_model(model, model_store(desk.settings))
+    # The report may name people: sealed under the team's key like every team document.
+    sealed = desk.vault.seal_to(desk.blobs, team_id, checked.data)
+    try:
+        return app.submit(
+            team_id=team_id,
+            track=track,
+            model_kind=stored.kind,
+            model_ref=stored.ref,
+            report_sha256=sealed,
+            actor=acting,
+            now=desk.now,
+        )
+    except BaseException:
+        desk.blobs.discard(sealed)
+        raise
+
+
+def add_testset(
+    round_desk: RoundDesk,
+    contest: Contest,
+    track: int,
+    folder: Path,
+    acting: Actor,
+    reason: str = "",
+) -> tuple[str, int]:
+    """Store a hidden test set and make it the track's current one: (SHA-256, cases)."""
+    desk = round_desk.desk
+    contest.track(track)
+    stored = testset_store(desk.settings).add(folder, required=TESTSET_FILES)
+    cases = _case_count(stored.path / "input" / "cases.json")
+    truth = hashlib.sha256((stored.path / "truth" / "truth.json").read_bytes()).hexdigest()
+    round_desk.submissions.register_testset(
+        contest.id,
+        track=track,
+        sha256=stored.sha256,
+        truth_sha256=truth,
+        cases=cases,
+        actor=acting,
+        now=desk.now,
+        reason=reason,
+    )
+    return stored.sha256, cases
+
+
+def refusals(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The registration commands' one-line refusals, plus refused uploads."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except IntakeRefused as error:
+            click.echo(f"error: {error}", err=True)
+            sys.exit(2)
+
+    return refusals_on_one_line(wrapper)
+
+
+# --- submit ------------------------------------------------------------------------------------
+
+
+@click.command("submit")
+@click.option("--team", "team_id", type=click.UUID, required=True)
+@click.option("--track", type=int, required=True)
+@click.option(
+    "--model",
+    "model",
+    required=True,
+    help="A bundle folder or a .tar(.gz)/.zip of one, or a Docker image reference.",
+)
+@click.option("--report", "report", type=FILE, required=True, help="The technical report, PDF.")
+@actor_option
+@refusals
+def submit(team_id: UUID, track: int, model: str, report: Path, actor: str | None) -> None:
+    """Submit a model and its technical report for a track; prints the submission id."""
+    round_desk = RoundDesk.open()
+    acting = round_desk.desk.actor(actor)
+    submission_id = submit_model(round_desk, team_id, track, model, report, acting)
+    click.echo(submission_id)
+
+
+# --- submissions -------------------------------------------------------------------------------
+
+
+@click.group()
+def submission() -> None:
+    """What a team may see of its submissions."""
+
+
+@submission.command("show")
+@click.argument("submission_id", type=click.UUID)
+@refusals
+def submission_show(submission_id: UUID) -> None:
+    """The team's view of one submission, in JSON: metrics and the reason of a failure;
+    the model's log (capped) only while the debug phase is open."""
+    round_desk = RoundDesk.open()
+    app = round_desk.submissions
+    found = app.submission(submission_id)
+    log = None
+    if app.debug_phase(found.contest_id).is_open:
+        log = _log(round_desk, found.failure or found.inference or {})
+    print_json(app.team_view(submission_id, log=log))
+
+
+@submission.command("list")
+@click.option("--team", "team_id", type=click.UUID, required=True)
+@refusals
+def submission_list(team_id: UUID) -> None:
+    """A team's submissions, oldest first: id, track, status."""
+    app = RoundDesk.open().submissions
+    print_json(
+        [
+            {
+                "id": found.id,
+                "track": found.track,
+                "status": found.status.value,
+                "submitted_at": found.submitted_at,
+            }
+            for found in app.submissions(team_id=team_id)
+        ]
+    )
+
+
+def _log(round_desk: RoundDesk, facts: dict[str, Any]) -> bytes | None:
+    digest = facts.get("log_sha256")
+    if not digest:
+        return None
+    try:
+        return round_desk.desk.blobs.get(digest)
+    except BlobError:
+        return None
+
+
+# --- test sets ---------------------------------------------------------------------------------
+
+
+@click.group()
+def testset() -> None:
+    """The hidden test sets each track is scored on."""
+
+
+@testset.command("add")
+@click.option("--track", type=int, required=True)
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    required=True,
+    help="A dataset folder with input/ and truth/ (as `huiyan data synth` writes).",
+)
+@click.option("--reason", default="", help="Why, when replacing a set during the round.")
+@contest_option
+@actor_option
+@refusals
+def testset_add(track: int, folder: Path, reason: str, slug: str | None, actor: str | None) -> None:
+    """Copy a test set into HUIYAN_HOME/testsets/<sha256>/ and make it the track's current
+    one; prints its SHA-256 and its number of cases."""
+    round_desk = RoundDesk.open()
+    desk = round_desk.desk
+    digest, cases = add_testset(
+        round_desk, desk.contest(slug), track, folder, desk.actor(actor), reason=reason
+    )
+    click.echo(f"{digest} {cases} cases")
+
+
+def _case_count(path: Path) -> int:
+    try:
+        listing = json.loads(path.read_bytes())
+    except (ValueError, UnicodeDecodeError) as error:
+        raise FileInvalid(path, "(cases)", f"not JSON: {error}") from None
+    if not isinstance(listing, list) or not listing:
+        raise FileInvalid(path, "(cases)", "must be a non-empty list of cases")
+    return len(listing)
+
+
+# --- the debug phase ---------------------------------------------------------------------------
+
+
+@click.group("debug-phase")
+def debug_phase() -> None:
+    """While open, teams read the head of their models' logs."""
+
+
+@debug_phase.command("open")
+@click.option(
+    "--log-cap",
+    type=click.IntRange(min=1),
+    default=DEFAULT_LOG_CAP,
+    show_default=True,
+    help="Bytes of a log a team may read.",
+)
+@contest_option
+@actor_option
+@refusals
+def debug_phase_open(log_cap: int, slug: str | None, actor: str | None) -> None:
+    round_desk = RoundDesk.open()
+    desk = round_desk.desk
+    round_desk.submissions.open_debug_phase(
+        desk.contest(slug).id, actor=desk.actor(actor), now=desk.now, log_cap=log_cap
+    )
+
+
+@debug_phase.command("close")
+@contest_option
+@actor_option
+@refusals
+def debug_phase_close(slug: str | None, actor: str | None) -> None:
+    round_desk = RoundDesk.open()
+    desk = round_desk.desk
+    round_desk.submissions.close_debug_phase(
+        desk.contest(slug).id, actor=desk.actor(actor), now=desk.now
+    )

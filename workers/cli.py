@@ -1,0 +1,68 @@
+"""``huiyan worker`` and ``huiyan dispatcher``: the processes that turn events into results."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import click
+
+from ledger.settings import Settings, SettingsError
+from workers.queues import STAGES
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(2)
+
+
+@click.command()
+@click.option(
+    "--queues",
+    "queue_names",
+    multiple=True,
+    type=click.Choice(STAGES),
+    default=STAGES,
+    show_default=True,
+    help="inference on GPU hosts, scoring on CPU hosts; repeat to serve both.",
+)
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+def worker(queue_names: tuple[str, ...], burst: bool) -> None:
+    """Run jobs from the RQ queues (needs HUIYAN_REDIS_URL)."""
+    from redis import Redis
+    from rq import Queue, Worker
+
+    settings = _settings()
+    if not settings.redis_url:
+        click.echo(
+            "error: HUIYAN_REDIS_URL is not set; without Redis, jobs run in-process "
+            "inside `huiyan dispatcher`",
+            err=True,
+        )
+        sys.exit(2)
+    connection = Redis.from_url(settings.redis_url)
+    queues = [Queue(name, connection=connection) for name in queue_names]
+    Worker(queues, connection=connection).work(burst=burst, with_scheduler=True)
+
+
+@click.command()
+@click.option("--once", is_flag=True, help="One round, then exit.")
+@click.option(
+    "--interval", type=float, default=2.0, show_default=True, help="Seconds between rounds."
+)
+def dispatcher(once: bool, interval: float) -> None:
+    """Follow the ledger, queue the work its events ask for, re-queue lost work."""
+    from workers.pipeline import dispatch_once, open_dispatcher
+
+    settings = _settings()
+    the_dispatcher = open_dispatcher(settings)
+    while True:
+        processed, requeued = dispatch_once(settings, the_dispatcher)
+        if processed or requeued:
+            click.echo(f"dispatched {processed} events, re-queued {requeued} jobs")
+        if once:
+            return
+        time.sleep(interval)

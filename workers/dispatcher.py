@@ -1,0 +1,74 @@
+"""The outbox: follow the ledger's notification log and queue the work its events ask for.
+
+The dispatcher is one of the library's projections: it reads notifications after the last one
+it tracked, queues a job for each event that asks for work, and records its position in a
+tracking table, so that it can stop at any moment and carry on where it was. Queueing comes
+before tracking: after a crash the last event may be queued again, which the queue's job-id
+claim turns into nothing.
+
+The reconciler is the safety net for what the log cannot see: a job that vanished (Redis
+restarted or was flushed) or whose worker died mid-run. It asks the domain which submissions
+still wait for a result and queues again every one whose job is neither waiting nor running.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import Tracking, TrackingRecorder
+from eventsourcing.projection import Projection
+from eventsourcing.utils import get_topic
+
+from workers.queues import JobQueue, Stage
+
+TRACKING_NAME = "ledger"  # every application writes to one log, so one position covers all
+BATCH = 100
+
+
+class Dispatcher(Projection[TrackingRecorder]):
+    name = "dispatcher"
+
+    def __init__(
+        self, view: TrackingRecorder, queue: JobQueue, stages: Mapping[type, Stage]
+    ) -> None:
+        super().__init__(view)
+        self.queue = queue
+        self.stages = dict(stages)
+        self.topics = tuple(get_topic(event_class) for event_class in self.stages)
+
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        stage = self.stages.get(type(domain_event))
+        if stage is not None:
+            self.queue.enqueue(stage, str(domain_event.originator_id))
+        self.view.insert_tracking(tracking)
+
+    def catch_up(self, app: Application) -> int:
+        """Process every notification not yet tracked; return how many events were processed.
+
+        Works on SQLite and PostgreSQL alike (the library's subscription needs PostgreSQL's
+        LISTEN/NOTIFY). In-process jobs add events while this runs; they are read next round.
+        """
+        processed = 0
+        while True:
+            last = self.view.max_tracking_id(TRACKING_NAME) or 0
+            notifications = app.recorder.select_notifications(
+                start=last, limit=BATCH, topics=self.topics, inclusive_of_start=False
+            )
+            if not notifications:
+                return processed
+            for notification in notifications:
+                event = app.mapper.to_domain_event(notification)
+                self.process_event(event, Tracking(TRACKING_NAME, notification.id))
+                processed += 1
+
+
+def reconcile(queue: JobQueue, pending: list[tuple[Stage, str]]) -> list[tuple[Stage, str]]:
+    """Queue again the pending work whose job is lost; return what was queued."""
+    requeued = []
+    for stage, submission_id in pending:
+        if queue.state(stage, submission_id) not in ("waiting", "running"):
+            queue.requeue(stage, submission_id)
+            requeued.append((stage, submission_id))
+    return requeued

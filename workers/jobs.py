@@ -1,0 +1,302 @@
+"""The two jobs of a submission: run the model in a sandbox, then score what it wrote.
+
+A job receives only ids; it reads everything else from the ledger and the stores under
+``HUIYAN_HOME``, does its work and reports through the submission desk's commands, which are
+idempotent by job id (ARCHITECTURE.md rule 3: workers never write state themselves).
+
+What the model does is a *result*, never an error: a timeout, a crash or invalid output is
+reported and the job ends normally, so that RQ does not retry it. Only a platform fault (the
+sandbox cannot start, a store or the database is unreachable) raises, and RQ retries it with
+backoff; when every retry failed, ``inference_gave_up`` / ``scoring_gave_up`` record the fault,
+which refunds the team's submission slot.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import math
+import shutil
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from domain.submissions import Submission, Submissions
+from ledger.application import open_application
+from ledger.blobs import BlobStore
+from ledger.settings import Settings
+from scoring.breakdown import score_track
+from scoring.efficiency import efficiency_score
+from scoring.errors import PredictionsInvalid
+from scoring.rules import parse_rules
+from workers.models import model_store, testset_store
+from workers.queues import ALIVE_SECONDS, alive_key
+from workers.sandbox import ImageRef, Limits, RunResult, Sandbox
+
+RUNNER_VERSION = f"huiyan-runner/{metadata.version('huiyan')}"
+PREDICTIONS = "predictions.json"
+TIMINGS = "timings.json"
+MAX_DETAIL = 500
+
+
+class PlatformFault(Exception):
+    """The platform, not the model, failed; RQ retries the job."""
+
+
+@functools.cache
+def desk(settings: Settings) -> Submissions:
+    return open_application(Submissions, settings)
+
+
+def now(settings: Settings) -> datetime:
+    return settings.clock or datetime.now(UTC)
+
+
+def sandbox_for(settings: Settings) -> Sandbox:
+    if settings.sandbox == "docker":
+        import docker
+
+        from workers.sandbox.docker_backend import DockerSandbox
+
+        return DockerSandbox(docker.from_env(timeout=60))
+    from workers.sandbox.process import ProcessSandbox
+
+    return ProcessSandbox()
+
+
+def limits_for(settings: Settings) -> Limits:
+    return Limits(
+        wall_seconds=settings.run_wall_seconds,
+        memory_bytes=settings.run_memory_bytes,
+        gpu=settings.gpu,
+    )
+
+
+def predictions_folder(settings: Settings, predictions_sha256: str) -> Path:
+    return settings.home / "predictions" / predictions_sha256
+
+
+# --- inference ----------------------------------------------------------------------------------
+
+
+def run_inference(submission_id: str, job_id: str) -> str:
+    settings = Settings.from_env()
+    submissions = desk(settings)
+    ident = UUID(submission_id)
+    submission = submissions.submission(ident)
+    if submission.final or submission.inference is not None:
+        return "already recorded"
+    submissions.begin_inference(
+        ident, job_id=job_id, runner=socket.gethostname(), now=now(settings)
+    )
+    testset = testset_store(settings).path(submission.testset_sha256)
+    run_dir = settings.home / "runs" / job_id
+    shutil.rmtree(run_dir, ignore_errors=True)  # a retry starts from nothing
+    output = run_dir / "output"
+    output.mkdir(parents=True)
+    model: Path | ImageRef = (
+        model_store(settings).path(submission.model_ref)
+        if submission.model_kind == "bundle"
+        else ImageRef(submission.model_ref)
+    )
+    cases = json.loads((testset / "input" / "cases.json").read_text())
+    try:
+        with progress(job_id, output, total=len(cases)):
+            result = sandbox_for(settings).run(
+                model, testset / "input", output, limits_for(settings)
+            )
+    except Exception as error:  # the sandbox could not run at all: the platform's fault
+        raise PlatformFault(f"sandbox: {type(error).__name__}: {error}") from error
+    log_sha256 = BlobStore(settings.blobs_dir).put(result.log) if result.log else None
+    if result.outcome != "completed" or not (output / PREDICTIONS).is_file():
+        _report_failure(submissions, ident, job_id, result, log_sha256, settings)
+        return result.outcome
+    predictions = (output / PREDICTIONS).read_bytes()
+    digest = hashlib.sha256(predictions).hexdigest()
+    target = predictions_folder(settings, digest)
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(output, target)
+    shutil.rmtree(run_dir, ignore_errors=True)
+    load_seconds, case_seconds = case_times(target, [c["case_id"] for c in cases], result)
+    submissions.complete_inference(
+        ident,
+        job_id=job_id,
+        predictions_sha256=digest,
+        case_seconds=case_seconds,
+        model_load_seconds=load_seconds,
+        peak_ram_bytes=result.peak_ram_bytes,
+        peak_gpu_bytes=result.peak_gpu_bytes,
+        runner_version=RUNNER_VERSION,
+        log_sha256=log_sha256,
+        now=now(settings),
+    )
+    return "completed"
+
+
+def _report_failure(
+    submissions: Submissions,
+    ident: UUID,
+    job_id: str,
+    result: RunResult,
+    log_sha256: str | None,
+    settings: Settings,
+) -> None:
+    if result.outcome == "completed":
+        reason, detail = "invalid_output", f"the model wrote no /output/{PREDICTIONS}"
+    else:
+        reason = "crashed" if result.outcome == "crashed" else result.outcome
+        detail = result.violation or {
+            "timeout": f"ran past the limit of {settings.run_wall_seconds:g} s",
+            "out_of_memory": f"used more than {settings.run_memory_bytes >> 20} MiB",
+            "crashed": f"exited with code {result.exit_code}",
+        }.get(result.outcome, result.outcome)
+    submissions.fail_inference(
+        ident,
+        job_id=job_id,
+        reason=reason,
+        detail=detail[:MAX_DETAIL],
+        exit_code=result.exit_code,
+        validation_report=None,
+        log_sha256=log_sha256,
+        now=now(settings),
+    )
+
+
+def case_times(
+    folder: Path, case_ids: list[str], result: RunResult
+) -> tuple[float | None, dict[str, float]]:
+    """Per-case inference times: the model's own ``timings.json`` when it is plausible (every
+    case, finite, not more in all than the wall clock we measured), otherwise the measured
+    wall time shared evenly. The model's figure is only trusted within our measurement."""
+    even = {case: result.wall_seconds / max(len(case_ids), 1) for case in case_ids}
+    try:
+        reported = json.loads((folder / TIMINGS).read_text())
+        load = float(reported.get("model_load_s", 0.0))
+        times = {case: float(reported["cases"][case]) for case in case_ids}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None, even
+    values = [load, *times.values()]
+    if all(math.isfinite(v) and v >= 0 for v in values) and sum(values) <= result.wall_seconds:
+        return load, times
+    return None, even
+
+
+@contextmanager
+def progress(job_id: str, output: Path, total: int) -> Iterator[None]:
+    """While a job runs under RQ: keep its liveness key fresh (the reconciler's sign of life)
+    and its progress, cases with an output folder out of ``total``, in the job's meta."""
+    from rq import get_current_job
+
+    job = get_current_job()
+    if job is None:  # in-process: nobody watches
+        yield
+        return
+    stop = threading.Event()
+
+    def beat() -> None:
+        while True:
+            job.connection.set(alive_key(job_id), 1, ex=ALIVE_SECONDS)
+            done = sum(1 for p in output.iterdir() if p.is_dir()) if output.is_dir() else 0
+            job.meta["progress"] = {"done": min(done, total), "total": total}
+            job.save_meta()
+            if stop.wait(2.0):
+                return
+
+    thread = threading.Thread(target=beat, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        job.connection.delete(alive_key(job_id))
+
+
+# --- scoring ------------------------------------------------------------------------------------
+
+
+def run_scoring(submission_id: str, job_id: str) -> str:
+    settings = Settings.from_env()
+    submissions = desk(settings)
+    ident = UUID(submission_id)
+    submission = submissions.submission(ident)
+    if submission.final or submission.inference is None:
+        return "nothing to score"
+    rules = rules_of(settings, submissions, submission)
+    predictions = predictions_folder(settings, submission.inference["predictions_sha256"])
+    truth = testset_store(settings).path(submission.testset_sha256) / "truth" / "truth.json"
+    try:
+        scored = score_track(submission.track, predictions / PREDICTIONS, truth, rules)
+    except PredictionsInvalid as invalid:
+        submissions.fail_inference(
+            ident,
+            job_id=job_id,
+            reason="invalid_output",
+            detail=f"{len(invalid.problems)} problems in the predictions; nothing was scored",
+            exit_code=0,
+            validation_report=[problem.__dict__ for problem in invalid.problems],
+            log_sha256=submission.inference["log_sha256"],
+            now=now(settings),
+        )
+        return "invalid_output"
+    breakdown = scored.breakdown
+    case_seconds = list(submission.inference["case_seconds"].values())
+    submissions.record_score(
+        ident,
+        job_id=job_id,
+        breakdown=breakdown,
+        rules_version=submission.rules_version,
+        rules_sha256=breakdown["rules"]["sha256"],
+        predictions_sha256=breakdown["predictions"]["sha256"],
+        truth_sha256=breakdown["truth"]["sha256"],
+        scoring_version=breakdown["scoring_code"]["huiyan"],
+        gates_passed=breakdown["gates"]["passed"],
+        efficiency=efficiency_score(case_seconds, rules.track(submission.track).t_ref_seconds),
+        now=now(settings),
+    )
+    return "scored"
+
+
+def rules_of(settings: Settings, submissions: Submissions, submission: Submission) -> Any:
+    """The rules document this submission named, read back from the blob store."""
+    book = submissions.rules(submission.contest_id)
+    version = next(v for v in book.versions if v["version"] == submission.rules_version)
+    return parse_rules(BlobStore(settings.blobs_dir).get(version["blob"]))
+
+
+# --- when every retry failed ------------------------------------------------------------------
+
+
+def _fault(value: BaseException | None) -> str:
+    """What to record of a platform fault: its kind and first line, never a traceback."""
+    text = str(value).splitlines()[0] if value is not None and str(value) else ""
+    return f"{type(value).__name__}: {text}"[:MAX_DETAIL] if value else "abandoned"
+
+
+def inference_gave_up(job: Any, connection: Any, kind: Any, value: Any, traceback: Any) -> None:
+    settings = Settings.from_env()
+    desk(settings).fail_inference(
+        UUID(job.meta["submission_id"]),
+        job_id=job.id,
+        reason="platform_fault",
+        detail=_fault(value),
+        exit_code=None,
+        validation_report=None,
+        log_sha256=None,
+        now=now(settings),
+    )
+
+
+def scoring_gave_up(job: Any, connection: Any, kind: Any, value: Any, traceback: Any) -> None:
+    settings = Settings.from_env()
+    desk(settings).fail_scoring(
+        UUID(job.meta["submission_id"]), job_id=job.id, detail=_fault(value), now=now(settings)
+    )

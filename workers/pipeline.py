@@ -1,0 +1,52 @@
+"""The submission pipeline wired together: which event asks for which job, and on what queue.
+
+``Submitted`` asks for inference; ``InferenceCompleted`` asks for scoring. With
+``HUIYAN_REDIS_URL`` the jobs go to RQ and separate ``huiyan worker`` processes run them; without
+it (the laptop default) they run in the dispatcher's own process as soon as it reads the event.
+"""
+
+from __future__ import annotations
+
+from eventsourcing_sqlalchemy.recorders import SQLAlchemyTrackingRecorder
+from redis import Redis
+
+from domain.submissions import Submission
+from ledger.settings import Settings
+from workers import jobs
+from workers.dispatcher import Dispatcher, reconcile
+from workers.queues import InlineJobQueue, JobFunctions, JobQueue, RQJobQueue, Stage
+
+FUNCTIONS = JobFunctions(
+    run={"inference": jobs.run_inference, "scoring": jobs.run_scoring},
+    gave_up={"inference": jobs.inference_gave_up, "scoring": jobs.scoring_gave_up},
+)
+WORK_ASKED_BY: dict[type, Stage] = {
+    Submission.Submitted: "inference",
+    Submission.InferenceCompleted: "scoring",
+}
+
+
+def job_queue(settings: Settings) -> JobQueue:
+    if settings.redis_url:
+        return RQJobQueue(Redis.from_url(settings.redis_url), FUNCTIONS)
+    return InlineJobQueue(FUNCTIONS)
+
+
+def open_dispatcher(settings: Settings, queue: JobQueue | None = None) -> Dispatcher:
+    submissions = jobs.desk(settings)
+    view = SQLAlchemyTrackingRecorder(
+        datastore=submissions.factory.datastore,  # type: ignore[attr-defined]
+        tracking_table_name="dispatcher_tracking",
+    )
+    view.create_table()
+    return Dispatcher(view, queue or job_queue(settings), WORK_ASKED_BY)
+
+
+def dispatch_once(settings: Settings, dispatcher: Dispatcher) -> tuple[int, int]:
+    """One round: queue the work new events ask for, then re-queue lost work.
+
+    Returns (events processed, jobs re-queued)."""
+    submissions = jobs.desk(settings)
+    processed = dispatcher.catch_up(submissions)
+    pending = [(work.stage, str(work.submission_id)) for work in submissions.pending_work()]
+    return processed, len(reconcile(dispatcher.queue, pending))  # type: ignore[arg-type]

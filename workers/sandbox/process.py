@@ -1,0 +1,357 @@
+"""The ``process`` backend: a bundle folder run as a child process under bubblewrap.
+
+For development, CI and hosts without a Docker engine. Containment comes in layers, each for
+what the others miss: namespaces and a read-only view of the host (bwrap.py) keep the model
+from seeing or touching anything but its folders; an unprivileged uid and rlimits (CPU time,
+file size, open files, processes) bound it even if a namespace were missing; a cgroup limits
+memory and processes and kills the whole tree; our own wall clock ends the run; and output
+collection refuses anything but regular files.
+
+Where bubblewrap is missing or namespaces are not allowed, the backend either refuses
+(``allow_fallback=False``, for production) or runs the bundle directly with the uid, rlimits
+and cgroup only, and says so in the log and in every ``RunResult.warnings``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import os
+import resource
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from workers.sandbox.bwrap import Layout, bwrap_command
+from workers.sandbox.capped_log import CappedLog
+from workers.sandbox.cgroups import JobCgroup
+from workers.sandbox.contract import (
+    BUNDLE_ENTRY,
+    ImageRef,
+    Limits,
+    RunResult,
+    SandboxError,
+    judge,
+    model_environment,
+)
+from workers.sandbox.gpu import GpuMemoryProbe
+from workers.sandbox.outputs import collect_outputs, prepare_output_dir
+
+log = logging.getLogger(__name__)
+
+NOBODY = 65534
+_SAMPLE_SECONDS = 0.1  # how often GPU memory is sampled while the model runs
+_DRAIN_SECONDS = 1.0  # after the model exits, how long stragglers may hold the log pipe
+_READ_BYTES = 1 << 20
+_LAUNCHER_ENV = {"PATH": "/usr/bin:/bin"}  # all that /proc/1/environ inside can ever show
+
+
+@dataclass(frozen=True)
+class _Launch:
+    argv: list[str]
+    cwd: Path | None
+    environment: dict[str, str]
+    isolated: bool  # under bubblewrap (which drops the uid itself, through setpriv)
+
+
+class ProcessSandbox:
+    def __init__(
+        self,
+        *,
+        uid: int = NOBODY,
+        gid: int = NOBODY,
+        python: Path = Path(sys.executable),
+        python_roots: tuple[Path, ...] = (Path(sys.prefix), Path(sys.base_prefix)),
+        bwrap: str | None = shutil.which("bwrap"),
+        allow_fallback: bool = True,
+        cgroup_v2_parent: Path | None = None,
+    ) -> None:
+        """``uid``/``gid``: whom the model runs as when the worker is root. Use one uid per
+        concurrent worker slot: RLIMIT_NPROC counts a uid's processes across the host."""
+        self._uid, self._gid = (uid, gid) if os.geteuid() == 0 else (os.getuid(), os.getgid())
+        self._python, self._python_roots = python, python_roots
+        self._bwrap, self._allow_fallback = bwrap, allow_fallback
+        self._cgroup_v2_parent = cgroup_v2_parent
+
+    @functools.cached_property
+    def isolation_problem(self) -> str | None:
+        """Why bubblewrap cannot isolate a run here, or None when it can.
+
+        Probed once by running the real command line with ``python -c pass``, so that a host
+        which forbids namespaces (AppArmor userns restriction, a seccomp-confined container) is
+        found before any model runs.
+        """
+        if self._bwrap is None:
+            return "bubblewrap (bwrap) is not installed"
+        if os.geteuid() == 0 and shutil.which("setpriv") is None:
+            return "setpriv (util-linux) is not installed"
+        with tempfile.TemporaryDirectory(prefix="huiyan-probe-") as scratch:
+            folders = [Path(scratch, name) for name in ("bundle", "input", "output")]
+            for folder in folders:
+                folder.mkdir()
+            prepare_output_dir(folders[2], self._uid, self._gid)
+            (folders[0] / BUNDLE_ENTRY).write_text("")
+            argv = self._bwrap_argv(*folders, Limits(tmp_bytes=1 << 20, shm_bytes=1 << 20))
+            try:
+                probe = subprocess.run(
+                    argv, env=_LAUNCHER_ENV, capture_output=True, timeout=30, check=False
+                )
+            except (OSError, subprocess.TimeoutExpired) as error:
+                return f"bubblewrap failed to start: {error}"
+        if probe.returncode != 0:
+            why = probe.stderr.decode(errors="replace").strip()
+            return f"bubblewrap cannot create the sandbox here: {why}"
+        return None
+
+    def run(
+        self, bundle: Path | ImageRef, input_dir: Path, output_dir: Path, limits: Limits
+    ) -> RunResult:
+        bundle = _checked_bundle(bundle)
+        if not input_dir.is_dir():
+            raise SandboxError(f"input folder {input_dir} is not a directory")
+        if limits.gpu is not None and not limits.gpu.isdigit():
+            raise SandboxError(f"the process backend pins a GPU by index, got {limits.gpu!r}")
+        prepare_output_dir(output_dir, self._uid, self._gid)
+        warnings: list[str] = []
+        launch = self._launch(bundle, input_dir, output_dir, limits, warnings)
+        cgroup, why = JobCgroup.create(
+            memory_bytes=limits.memory_bytes, pids=limits.pids, v2_parent=self._cgroup_v2_parent
+        )
+        if why:
+            memory = "RLIMIT_AS" if limits.gpu is None else "nothing (RLIMIT_AS breaks CUDA)"
+            _warn(warnings, f"{why}: memory is limited by {memory}; peak RAM is ru_maxrss")
+        gpu = GpuMemoryProbe(limits.gpu)
+        if gpu.warning:
+            warnings.append(gpu.warning)
+        try:
+            return self._supervise(launch, limits, cgroup, gpu, output_dir, warnings)
+        finally:
+            gpu.close()
+            if cgroup is not None:
+                cgroup.remove()
+
+    def _launch(
+        self, bundle: Path, input_dir: Path, output_dir: Path, limits: Limits, warnings: list[str]
+    ) -> _Launch:
+        problem = self.isolation_problem
+        if problem is None:
+            argv = self._bwrap_argv(bundle, input_dir, output_dir, limits)
+            return _Launch(argv, None, _LAUNCHER_ENV, isolated=True)
+        if not self._allow_fallback:
+            raise SandboxError(f"refusing to run without isolation: {problem}")
+        _warn(
+            warnings,
+            f"{problem}; running the bundle WITHOUT namespaces: it can read the host's "
+            "files, use the network and outlive the run through setsid() where no cgroup "
+            f"holds it (uid {self._uid}, rlimits and the wall clock still apply)",
+        )
+        environment = model_environment(_gpu_variables(limits.gpu))
+        environment.update(HUIYAN_INPUT=str(input_dir), HUIYAN_OUTPUT=str(output_dir))
+        return _Launch([str(self._python), BUNDLE_ENTRY], bundle, environment, isolated=False)
+
+    def _bwrap_argv(
+        self, bundle: Path, input_dir: Path, output_dir: Path, limits: Limits
+    ) -> list[str]:
+        layout = Layout(
+            bundle=bundle,
+            input_dir=input_dir,
+            output_dir=output_dir,
+            python=self._python,
+            python_roots=self._python_roots,
+            tmp_bytes=limits.tmp_bytes,
+            shm_bytes=limits.shm_bytes,
+            uid=self._uid,
+            gid=self._gid,
+            environment=model_environment(_gpu_variables(limits.gpu)),
+            gpu_index=limits.gpu,
+        )
+        setpriv = shutil.which("setpriv") if os.geteuid() == 0 else None
+        assert self._bwrap is not None
+        return bwrap_command(layout, bwrap=self._bwrap, setpriv=setpriv)
+
+    def _supervise(
+        self,
+        launch: _Launch,
+        limits: Limits,
+        cgroup: JobCgroup | None,
+        gpu: GpuMemoryProbe,
+        output_dir: Path,
+        warnings: list[str],
+    ) -> RunResult:
+        root = os.geteuid() == 0
+        confine = _Confinement(
+            limits,
+            cgroup_procs=cgroup.procs_files() if cgroup else (),
+            address_space=limits.memory_bytes if cgroup is None and limits.gpu is None else None,
+            own_uid=root,
+            drop_to=(self._uid, self._gid) if root and not launch.isolated else None,
+        )
+        started = time.monotonic()
+        child = subprocess.Popen(
+            launch.argv,
+            cwd=launch.cwd,
+            env=launch.environment,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # one process group to kill, away from the worker's
+            preexec_fn=confine,  # not thread-safe, but the RQ work horse is single-threaded
+        )
+        capped = CappedLog(limits.log_bytes)
+        status, usage, timed_out = _watch(
+            child, capped, gpu, started + limits.wall_seconds, lambda: _kill_tree(child, cgroup)
+        )
+        child.returncode = exit_code = os.waitstatus_to_exitcode(status)
+        wall_seconds = time.monotonic() - started
+        _drain(child.stdout.fileno(), capped)
+        _kill_tree(child, cgroup)  # stragglers of a fallback run; nothing is left under bwrap
+        child.stdout.close()
+
+        outputs, violation = collect_outputs(
+            output_dir, max_bytes=limits.output_bytes, max_files=limits.output_files
+        )
+        if cgroup is not None:
+            peak_ram, out_of_memory = cgroup.peak_memory(), cgroup.oom_kills() > 0
+        else:
+            peak_ram = usage.ru_maxrss * 1024
+            out_of_memory = exit_code != 0 and b"MemoryError" in capped.value()
+        return RunResult(
+            outcome=judge(
+                exit_code, timed_out=timed_out, out_of_memory=out_of_memory, violation=violation
+            ),
+            exit_code=exit_code,
+            wall_seconds=wall_seconds,
+            peak_ram_bytes=peak_ram,
+            peak_gpu_bytes=gpu.peak,
+            log=capped.value(),
+            log_truncated=capped.truncated,
+            outputs=outputs,
+            violation=violation,
+            warnings=tuple(warnings),
+        )
+
+
+class _Confinement:
+    """Runs in the child between fork and exec, while still privileged: join the cgroup, set
+    the rlimits, and drop the uid for a fallback run (bubblewrap runs drop it through setpriv).
+
+    RLIMIT_NPROC counts every process of the uid on the host, so it is set only when the model
+    has a uid of its own (``own_uid``): applied to a non-root worker's uid it would count the
+    worker's other processes too. It binds only once the uid is not root.
+    """
+
+    def __init__(
+        self,
+        limits: Limits,
+        *,
+        cgroup_procs: tuple[str, ...],
+        address_space: int | None,
+        own_uid: bool,
+        drop_to: tuple[int, int] | None,
+    ) -> None:
+        self._cgroup_procs, self._drop_to = cgroup_procs, drop_to
+        self._rlimits = [
+            (resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 1)),
+            (resource.RLIMIT_FSIZE, (limits.output_bytes, limits.output_bytes)),
+            (resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files)),
+            (resource.RLIMIT_CORE, (0, 0)),
+        ]
+        if own_uid:
+            self._rlimits.append((resource.RLIMIT_NPROC, (limits.pids, limits.pids)))
+        if address_space is not None:
+            self._rlimits.append((resource.RLIMIT_AS, (address_space, address_space)))
+
+    def __call__(self) -> None:
+        for procs in self._cgroup_procs:
+            with open(procs, "w") as handle:
+                handle.write(str(os.getpid()))
+        for which, (soft, hard) in self._rlimits:
+            current_hard = resource.getrlimit(which)[1]
+            if current_hard != resource.RLIM_INFINITY:  # lowering only: raising needs privilege
+                soft, hard = min(soft, current_hard), min(hard, current_hard)
+            resource.setrlimit(which, (soft, hard))
+        if self._drop_to is not None:
+            uid, gid = self._drop_to
+            os.setgroups([])
+            os.setgid(gid)
+            os.setuid(uid)
+
+
+def _watch(
+    child: subprocess.Popen, capped: CappedLog, gpu: GpuMemoryProbe, deadline: float, kill
+) -> tuple[int, resource.struct_rusage, bool]:
+    """Stream the log and sample the GPU until the child exits or the deadline passes.
+
+    Returns (wait status, resource usage, timed out). A pidfd wakes us the moment the child
+    exits, so a short run pays no polling delay.
+    """
+    pipe = child.stdout.fileno()
+    exited = os.pidfd_open(child.pid)
+    watched = [pipe, exited]
+    try:
+        while (remaining := deadline - time.monotonic()) > 0:
+            ready, _, _ = select.select(watched, [], [], min(_SAMPLE_SECONDS, remaining))
+            if pipe in ready and not _read(pipe, capped):
+                watched.remove(pipe)
+            gpu.sample()
+            if exited in ready:
+                _, status, usage = os.wait4(child.pid, 0)
+                return status, usage, False
+        kill()
+        _, status, usage = os.wait4(child.pid, 0)
+        return status, usage, True
+    finally:
+        os.close(exited)
+
+
+def _drain(pipe: int, capped: CappedLog) -> None:
+    """Read what is still in the pipe; a straggler holding it open gets _DRAIN_SECONDS."""
+    until = time.monotonic() + _DRAIN_SECONDS
+    while (left := until - time.monotonic()) > 0:
+        ready, _, _ = select.select([pipe], [], [], left)
+        if ready and not _read(pipe, capped):
+            return
+
+
+def _read(pipe: int, capped: CappedLog) -> bool:
+    """Move one chunk of what the model printed into the log; False at end of file."""
+    chunk = os.read(pipe, _READ_BYTES)
+    capped.feed(chunk)
+    return bool(chunk)
+
+
+def _kill_tree(child: subprocess.Popen, cgroup: JobCgroup | None) -> None:
+    """SIGKILL the process group (under bwrap: the monitors, whose death takes the model's pid
+    namespace with it), then every process left in the cgroup (a setsid() escapee)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(child.pid, signal.SIGKILL)
+    if cgroup is not None:
+        cgroup.kill_all()
+
+
+def _checked_bundle(bundle: Path | ImageRef) -> Path:
+    if isinstance(bundle, ImageRef):
+        raise SandboxError("the process backend runs bundle folders; use docker for images")
+    entry = bundle / BUNDLE_ENTRY
+    if not entry.is_file() or entry.is_symlink():
+        raise SandboxError(f"bundle {bundle} has no regular file {BUNDLE_ENTRY}")
+    return bundle
+
+
+def _gpu_variables(gpu: str | None) -> dict[str, str]:
+    if gpu is None:
+        return {"CUDA_VISIBLE_DEVICES": ""}
+    # only /dev/nvidia<gpu> exists inside; PCI order makes CUDA's numbering agree with NVML's
+    return {"CUDA_DEVICE_ORDER": "PCI_BUS_ID", "CUDA_VISIBLE_DEVICES": gpu}
+
+
+def _warn(warnings: list[str], message: str) -> None:
+    log.warning(message)
+    warnings.append(message)
