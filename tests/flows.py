@@ -68,10 +68,17 @@ def ready_to_submit(huiyan: Huiyan, work: Path, track: int = 7, cases: int = 8) 
     return team
 
 
-def submit(huiyan: Huiyan, team: str, work: Path, model: Path | None = None, track: int = 7) -> str:
+def submit(
+    huiyan: Huiyan,
+    team: str,
+    work: Path,
+    model: Path | None = None,
+    track: int = 7,
+    clock: str = ROUND_TIME,
+) -> str:
     report = work / "report.pdf"
     if not report.exists():
         blank_pdf(report)
     model = model or bundle_path(track)
     return huiyan.ok("submit", "--team", team, "--track", str(track), "--model", str(model),
-                     "--report", str(report))  # fmt: skip
+                     "--report", str(report), clock=clock)  # fmt: skip

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import logging
 import math
 import shutil
 import socket
@@ -44,6 +45,7 @@ RUNNER_VERSION = f"huiyan-runner/{metadata.version('huiyan')}"
 PREDICTIONS = "predictions.json"
 TIMINGS = "timings.json"
 MAX_DETAIL = 500
+log = logging.getLogger(__name__)
 
 
 class PlatformFault(Exception):
@@ -276,9 +278,13 @@ def rules_of(settings: Settings, submissions: Submissions, submission: Submissio
 
 
 def _fault(value: BaseException | None) -> str:
-    """What to record of a platform fault: its kind and first line, never a traceback."""
-    text = str(value).splitlines()[0] if value is not None and str(value) else ""
-    return f"{type(value).__name__}: {text}"[:MAX_DETAIL] if value else "abandoned"
+    """What the ledger (and the team) learns of a platform fault: its kind only. Messages can
+    name hosts, paths or URLs; they go to the worker's own log for the operators."""
+    if value is None:
+        return "platform fault: the worker running the job stopped"
+    cause = value.__cause__ or value
+    log.error("platform fault, job given up: %s", value, exc_info=value)
+    return f"platform fault ({type(cause).__name__}); the submission is refunded"
 
 
 def inference_gave_up(job: Any, connection: Any, kind: Any, value: Any, traceback: Any) -> None:

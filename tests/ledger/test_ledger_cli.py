@@ -7,12 +7,13 @@ import json
 import os
 import stat
 
+import pytest
 import sqlalchemy as sa
 from eventsourcing.persistence import StoredEvent
 
 from ledger.checkpoint import parse_note
 from ledger.entry import chain_hash, entry_leaf_hash, signed_message
-from ledger.keys import Keyring, read_verifier_keys
+from ledger.keys import Keyring, LedgerKeyError, read_verifier_keys
 from ledger.ledger import Ledger, keyring_for
 from ledger.merkle import verify_consistency, verify_inclusion
 from ledger.persistence import ChainingApplicationRecorder, LedgerDatastore
@@ -232,3 +233,49 @@ def test_wrong_database_urls_are_one_line_and_create_nothing(sqlite_settings, cl
         assert result.output.startswith(message), result.output
         assert result.output.count("\n") == 1
     assert not missing.exists()
+
+
+def test_a_provisioned_key_signs_and_no_private_key_is_written(sqlite_settings, cli, tmp_path):
+    import dataclasses
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    pem = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    key_file = tmp_path / "secret-store" / "ledger.pem"
+    key_file.parent.mkdir()
+    key_file.write_bytes(pem)
+    settings = dataclasses.replace(sqlite_settings, key_path=key_file)
+    fill(settings, 2)
+    keyring = keyring_for(settings)
+    key_id = keyring.signing_key().key_id
+    assert not list(keyring.folder.glob("*.key")), "huiyan must not copy a provisioned key"
+    assert set(keyring.verifier_keys()) == {key_id}
+    engine = sa.create_engine(settings.database_url)
+    with engine.connect() as conn:
+        assert set(conn.execute(sa.text("SELECT key_id FROM ledger_events")).scalars()) == {key_id}
+    engine.dispose()
+    with pytest.raises(LedgerKeyError, match="provisioned"):
+        keyring.rotate()
+
+
+def test_the_transcoder_carries_dates_and_bytes_through_the_ledger(sqlite_settings):
+    from datetime import date
+
+    from eventsourcing.application import Application
+    from eventsourcing.domain import Aggregate, event
+
+    from ledger.application import open_application
+
+    class Deadline(Aggregate):
+        @event("Set")
+        def __init__(self, day: date, digest: bytes) -> None:
+            self.day, self.digest = day, digest
+
+    app = open_application(Application, sqlite_settings)
+    deadline = Deadline(date(2026, 6, 25), b"\x00\xff")
+    app.save(deadline)
+    again = open_application(Application, sqlite_settings).repository.get(deadline.id)
+    assert (again.day, again.digest) == (date(2026, 6, 25), b"\x00\xff")

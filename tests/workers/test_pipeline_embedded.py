@@ -108,5 +108,29 @@ def test_a_platform_fault_is_retried_then_recorded_and_refunded(huiyan, tmp_path
     huiyan.ok("dispatcher", "--once")
     failure = show(huiyan, submission)["failure"]
     assert (failure["reason"], failure["refunded"]) == ("platform_fault", True)
+    assert "/" not in failure["detail"]  # the team learns the kind of fault, not our paths
     names = events_of(huiyan.env["HUIYAN_DATABASE_URL"], submission)
     assert names.count("InferenceFailed") == 1
+
+
+HOSTILE = Path(__file__).resolve().parent / "hostile"
+
+
+def test_hostile_models_are_recorded_with_the_right_reason_and_the_dispatcher_lives_on(tmp_path):
+    huiyan = Huiyan(tmp_path / "home", f"sqlite:///{tmp_path / 'ledger.sqlite3'}")
+    huiyan.env.update(HUIYAN_RUN_WALL_SECONDS="4", HUIYAN_RUN_MEMORY_GB="0.25")
+    team = ready_to_submit(huiyan, tmp_path)
+    expected = {
+        "cpu_spin": "timeout",
+        "memory_bomb": "out_of_memory",
+        "symlink_output": "sandbox_violation",
+        "stdout_flood": "invalid_output",  # it ends without predictions; its log is capped
+    }
+    submitted = {}
+    for day, name in enumerate(expected):
+        clock = f"2026-08-{4 + day:02d}T10:00:00+08:00"  # one a day: never the quota's fault
+        submitted[name] = submit(huiyan, team, tmp_path, model=HOSTILE / name, clock=clock)
+    huiyan.ok("dispatcher", "--once")
+    for name, reason in expected.items():
+        failure = show(huiyan, submitted[name])["failure"]
+        assert (name, failure["reason"], failure["refunded"]) == (name, reason, False)

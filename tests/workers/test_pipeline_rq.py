@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from redis import Redis
+from rq.job import Job
 
 from scoring.baselines import bundle_path
 from tests.flows import Huiyan, ready_to_submit, submit
@@ -137,7 +138,11 @@ def test_redis_flushed_mid_run_still_ends_with_one_result(huiyan, tmp_path, work
     huiyan.ok("dispatcher", "--once")
     url = huiyan.env["HUIYAN_DATABASE_URL"]
     wait_for(lambda: "InferenceStarted" in events_of(url, submission), "the job to start")
-    Redis.from_url(huiyan.env["HUIYAN_REDIS_URL"]).flushdb()
+    redis = Redis.from_url(huiyan.env["HUIYAN_REDIS_URL"])
+    job = Job.fetch(f"inference-{submission}", connection=redis)
+    wait_for(lambda: job.get_meta(refresh=True).get("progress"), "the job to report progress")
+    assert job.meta["progress"] == {"done": 0, "total": 8}  # the model is still thinking
+    redis.flushdb()
     dispatch_until_final(huiyan, submission)
     assert_one_result(huiyan, submission)
 
