@@ -259,3 +259,27 @@ def test_bad_arguments_are_refused_before_anything_runs(sandbox, job):
     (job.output_dir / "stale.json").write_text("{}")
     with pytest.raises(SandboxError, match="must be empty"):
         run(sandbox, "well_behaved", job)
+
+
+def test_a_python_environment_under_tmp_is_bound_again_above_the_models_tmpfs():
+    """A checkout under /tmp (as CI may make) must not lose its venv under the model's /tmp."""
+    from workers.sandbox.bwrap import Layout, bwrap_command
+
+    venv = Path("/tmp/checkout/.venv")
+    layout = Layout(
+        bundle=Path("/srv/bundle"),
+        input_dir=Path("/srv/in"),
+        output_dir=Path("/srv/out"),
+        python=venv / "bin" / "python",
+        python_roots=(venv, Path("/opt/python")),
+        tmp_bytes=MiB,
+        shm_bytes=MiB,
+        uid=65534,
+        gid=65534,
+        environment={},
+    )
+    argv = bwrap_command(layout, bwrap="bwrap", setpriv=None)
+    model_stage = argv[argv.index("--unshare-all") :]
+    tmpfs = model_stage.index("/tmp", model_stage.index("--tmpfs"))
+    assert model_stage[tmpfs + 1 : tmpfs + 4] == ["--ro-bind", str(venv), str(venv)]
+    assert "/opt/python" not in model_stage  # not under /tmp: the host view already has it

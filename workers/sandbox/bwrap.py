@@ -74,10 +74,16 @@ def _model_stage(layout: Layout) -> list[str]:
         *("--die-with-parent", "--new-session", "--cap-drop", "ALL"),
         *("--uid", str(layout.uid), "--gid", str(layout.gid), "--hostname", "sandbox"),
     ]
+    # The model's /tmp is a fresh tmpfs; a Python environment that lives under the host's
+    # /tmp (a CI checkout, say) would vanish beneath it, so it is bound again on top.
+    under_tmp = [root for root in _outside_usr(layout.python_roots) if root.is_relative_to("/tmp")]
+    python_again = [arg for root in under_tmp for arg in ("--ro-bind", str(root), str(root))]
     private = [
         *("--proc", "/proc", "--dev", "/dev", *_gpu_devices(layout)),
         *("--size", str(layout.shm_bytes), "--tmpfs", "/dev/shm", "--remount-ro", "/dev"),
-        *("--size", str(layout.tmp_bytes), "--tmpfs", "/tmp", "--remount-ro", "/"),
+        *("--size", str(layout.tmp_bytes), "--tmpfs", "/tmp", *python_again),
+        "--remount-ro",
+        "/",
     ]
     environment = ["--clearenv"]
     for name, value in layout.environment.items():
