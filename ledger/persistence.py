@@ -71,6 +71,23 @@ class LedgerDatastore(SQLAlchemyDatastore):
             kwargs.setdefault("connect_args", {"timeout": 60})
         super().__init__(url=url, **kwargs)
 
+    def init_sqlite_wal_mode(self) -> None:
+        """Switch a SQLite file to WAL only when it is not in WAL yet.
+
+        The library asks for ``PRAGMA journal_mode=WAL`` in every new process; that statement
+        needs the file to itself and fails with "database is locked" while another process
+        writes. Reading the mode first needs no lock, and WAL, once set, stays with the file.
+        """
+        self._tried_init_sqlite_wal_mode = True
+        if not self.is_sqlite_filedb or self.is_sqlite_wal_mode:
+            return
+        assert self.engine is not None
+        with self._wal_mode_lock, self.engine.connect() as connection:
+            mode = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
+            if mode != "wal":
+                mode = connection.exec_driver_sql("PRAGMA journal_mode=WAL").scalar()
+            self.is_sqlite_wal_mode = mode == "wal"
+
 
 class Head(NamedTuple):
     """Where the next entry goes: its position and the chain hash it links to."""
@@ -98,6 +115,11 @@ class ChainingRecorderMixin:
         # The head this recorder expects to find under the lock. Only a guess: it lets us sign
         # before taking the lock; a wrong guess (another writer, a rollback) means re-signing.
         self._expected_head: Head | None = None
+
+    def create_table(self) -> None:
+        super().create_table()  # type: ignore[misc]
+        # Put a new SQLite file in WAL now, before several processes start writing to it.
+        self.datastore.init_sqlite_wal_mode()
 
     def append(self, stored_events: Sequence[StoredEvent]) -> list[Receipt]:
         """Insert events in one transaction and return their receipts."""
