@@ -85,6 +85,19 @@ def fill_and_verify(url: str, keys_dir: Path, events: int) -> tuple[float, bool]
     return events / (time.perf_counter() - started), report.intact
 
 
+def ed25519_verify_rate(count: int = 5_000) -> float:
+    """What one core does with Ed25519 verification alone: the ceiling verify works under."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    key = Ed25519PrivateKey.generate()
+    message = b"huiyan-ledger-sig/v1\n" + bytes(64)
+    signature, public = key.sign(message), key.public_key()
+    started = time.perf_counter()
+    for _ in range(count):
+        public.verify(signature, message)
+    return count / (time.perf_counter() - started)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--postgres", help="postgresql+psycopg:// URL of an empty database")
@@ -104,6 +117,8 @@ def main() -> None:
             for workload, plain, chained in compare(url, keys_dir, args.rounds):
                 ratio = chained / plain
                 print(f"{name:<20} {workload:<16} {plain:>11,.0f} {chained:>12,.0f} {ratio:>6.2f}")
+        ceiling = ed25519_verify_rate()
+        print(f"Ed25519 verification alone: {ceiling:,.0f}/s on one core")
         for name, url in databases:
             speed, intact = fill_and_verify(url, keys_dir, args.verify_events)
             events = f"{args.verify_events:,} events"

@@ -108,6 +108,8 @@ class ChainingRecorderMixin:
     def _init_chain(self, signing_key: SigningKey) -> None:
         self.signing_key = signing_key
         self.key_id = signing_key.key_id
+        assert self.datastore.engine is not None
+        self._is_sqlite = self.datastore.engine.dialect.name == "sqlite"
         self._head_sql = (
             f"SELECT position, prev_hash, leaf_hash FROM {self.events_table_name} "
             "ORDER BY position DESC LIMIT 1"
@@ -136,8 +138,7 @@ class ChainingRecorderMixin:
             return []
         expected = self._expected_head
         rows = self._link(stored_events, expected) if expected else None
-        self._lock_table(session)  # type: ignore[attr-defined]
-        head = self._read_head(session)
+        head = self._lock_and_read_head(session)
         if head != expected:
             rows = self._link(stored_events, head)
         assert rows is not None
@@ -195,23 +196,27 @@ class ChainingRecorderMixin:
             prev = chain_hash(prev, leaf)
         return rows
 
-    def _read_head(self, session: Session) -> Head:
-        row = session.connection().exec_driver_sql(self._head_sql).first()
+    def _lock_and_read_head(self, session: Session) -> Head:
+        """Take the table lock, then read the chain head: the hottest lines of a write, so
+        they talk to the driver directly (SQLAlchemy's layers cost more than the SQL here)."""
+        self._lock_table(session)  # type: ignore[attr-defined]  # PostgreSQL: LOCK TABLE
+        driver_connection = session.connection().connection.dbapi_connection
+        assert driver_connection is not None
+        cursor = driver_connection.cursor()
+        try:
+            if self._is_sqlite and not driver_connection.in_transaction:  # type: ignore[attr-defined]
+                # pysqlite begins a (deferred) transaction only at the first write, so the
+                # head read below would race with other processes: take the write lock now,
+                # unless an earlier write in this transaction (a tracking record) holds it.
+                cursor.execute("BEGIN IMMEDIATE")
+            cursor.execute(self._head_sql)
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
         if row is None:
             return EMPTY_HEAD
         position, prev, leaf = row
         return Head(position + 1, chain_hash(bytes(prev), bytes(leaf)))
-
-    def _lock_table(self, session: Session) -> None:
-        super()._lock_table(session)  # type: ignore[misc]
-        connection = session.connection()
-        if connection.dialect.name == "sqlite":
-            # pysqlite only begins a (deferred) transaction at the first write, so reading the
-            # head first would race with other processes. Take SQLite's write lock now, unless
-            # an earlier write in this transaction (a tracking record) already holds it.
-            driver_connection = connection.connection.dbapi_connection
-            if not driver_connection.in_transaction:  # type: ignore[union-attr]
-                connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class ChainingApplicationRecorder(ChainingRecorderMixin, SQLAlchemyApplicationRecorder):
