@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: demo test services lint
+.PHONY: demo test services sandbox-tools lint
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,15 +14,18 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-demo: $(STAMP)
+demo: $(STAMP) sandbox-tools
 	HUIYAN_HOME=$${HUIYAN_HOME:-instance/demo} $(VENV)/bin/huiyan demo --fresh
 
 services:
 	bash deploy/services.sh
 
+sandbox-tools:
+	bash deploy/sandbox-tools.sh
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: $(STAMP) services lint
+test: $(STAMP) services sandbox-tools lint
 	$(VENV)/bin/pytest

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Start what the test suite talks to, when it is not running yet: PostgreSQL on 127.0.0.1:5432
-# (user postgres, trust auth), Redis on 127.0.0.1:6379, and bubblewrap for the process sandbox.
+# (user postgres, trust auth) and Redis on 127.0.0.1:6379.
 set -euo pipefail
 
 if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
@@ -11,13 +11,4 @@ fi
 if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
   redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
   for _ in $(seq 1 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 1; done
-fi
-
-if ! command -v bwrap >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ]; then
-    apt-get install -y -q bubblewrap >/dev/null 2>&1 || \
-      (apt-get update -q >/dev/null && apt-get install -y -q bubblewrap >/dev/null)
-  else
-    echo "warning: bubblewrap is missing; install the Debian package bubblewrap" >&2
-  fi
 fi
