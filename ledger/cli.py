@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import getpass
 import json
 import sys
 from collections.abc import Callable
@@ -16,8 +17,10 @@ from typing import Any
 
 import click
 
+from ledger.application import open_application
 from ledger.checkpoint import CheckpointError, parse_note
-from ledger.keys import LedgerKeyError, read_verifier_keys
+from ledger.key_history import KeyHistory
+from ledger.keys import Keyring, LedgerKeyError, read_verifier_keys
 from ledger.ledger import Ledger, LedgerError, engine_for, keyring_for
 from ledger.merkle import ProofError
 from ledger.persistence import DEFAULT_EVENTS_TABLE
@@ -90,19 +93,37 @@ def checkpoint(as_json: bool) -> None:
 
 @ledger.command()
 @click.option("--rotate", is_flag=True, help="Make a new signing key; old public keys stay.")
+@click.option("--reason", default="", help="Why the key is rotated (required with --rotate).")
 @one_line_errors
-def keys(rotate: bool) -> None:
+def keys(rotate: bool, reason: str) -> None:
     """Print the ledger's public verifier keys (C2SP vkey lines), oldest first."""
     settings = Settings.from_env()
     keyring = keyring_for(settings)
     if rotate:
-        new = keyring.rotate()
-        click.echo(f"# new active key {new.key_id}", err=True)
+        if not reason.strip():
+            raise LedgerError("a key rotation is recorded with its reason: give --reason")
+        record_rotation(settings, keyring, reason.strip())
     verifiers = keyring.verifier_keys()
     if not verifiers:
         raise LedgerError(f"no ledger keys in {keyring.folder} (none is made until first use)")
     for verifier in verifiers.values():
         click.echo(verifier.encode())
+
+
+def record_rotation(settings: Settings, keyring: Keyring, reason: str) -> None:
+    """Rotate, then record the rotation in the ledger, signed by the new key."""
+    from eventsourcing.application import AggregateNotFoundError, Application
+
+    retired = keyring.signing_key().key_id if keyring.verifier_keys() else None
+    new = keyring.rotate()
+    app = open_application(Application, settings)
+    try:
+        history = app.repository.get(KeyHistory.create_id(settings.origin))
+    except AggregateNotFoundError:
+        history = KeyHistory(settings.origin)
+    history.rotated(retired, new.key_id, getpass.getuser(), reason, settings_now(settings))
+    app.save(history)
+    click.echo(f"# new active key {new.key_id}", err=True)
 
 
 @ledger.command()

@@ -116,13 +116,28 @@ def test_keys_are_private_and_rotation_keeps_old_public_keys(sqlite_settings, cl
     first = keyring.signing_key().key_id
     key_file = keyring.folder / f"ledger-{first}.key"
     assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
-    result = cli(sqlite_settings, "ledger", "keys", "--rotate")
+    refused = cli(sqlite_settings, "ledger", "keys", "--rotate")
+    assert refused.exit_code == 2 and "give --reason" in refused.output
+    assert keyring.signing_key().key_id == first
+    result = cli(sqlite_settings, "ledger", "keys", "--rotate", "--reason", "yearly rotation")
     assert result.exit_code == 0
     second = keyring.signing_key().key_id
     assert second != first
     assert not key_file.exists(), "a retired private key must be destroyed"
     exported = read_verifier_keys(result.output.splitlines())
     assert set(exported) == {first, second}
+    # The rotation is itself in the ledger, and the new key signed it.
+    engine = sa.create_engine(sqlite_settings.database_url)
+    with engine.connect() as conn:
+        topic, state, key_id = conn.execute(
+            sa.text("SELECT topic, state, key_id FROM ledger_events ORDER BY position DESC LIMIT 1")
+        ).one()
+    engine.dispose()
+    assert topic == "ledger.key_history:KeyHistory.Rotated"
+    assert key_id == second
+    recorded = json.loads(state)
+    assert (recorded["retired"], recorded["active"]) == (first, second)
+    assert recorded["reason"] == "yearly rotation"
     # History signed by the old key and by the new one verifies together.
     fill(sqlite_settings, 2)
     assert cli(sqlite_settings, "ledger", "verify").exit_code == 0
