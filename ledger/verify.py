@@ -20,6 +20,7 @@ import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -75,12 +76,39 @@ _ROW_SQL = (
 )
 
 
-def _as_uuid(value: object) -> UUID:
-    if isinstance(value, UUID):
-        return value
-    if isinstance(value, bytes | memoryview):
-        return UUID(bytes=bytes(value))
-    return UUID(str(value))
+class Entry(NamedTuple):
+    """One stored row, its columns decoded once."""
+
+    id: int
+    position: int
+    originator_id: UUID
+    originator_version: int
+    topic: str
+    state: bytes
+    leaf_hash: bytes
+    prev_hash: bytes
+    key_id: str
+    signature: bytes
+
+    @classmethod
+    def of(cls, row: Sequence[Any]) -> Entry:
+        ident, position, originator, version, topic, state, leaf, prev, key_id, signature = row
+        if isinstance(originator, bytes | memoryview):  # SQLite keeps a UUID as 16 bytes
+            originator = UUID(bytes=bytes(originator))
+        elif not isinstance(originator, UUID):
+            originator = UUID(str(originator))
+        return cls(
+            ident,
+            position,
+            originator,
+            version,
+            topic,
+            bytes(state),
+            bytes(leaf),
+            bytes(prev),
+            key_id,
+            bytes(signature),
+        )
 
 
 def check_range(
@@ -101,78 +129,90 @@ def check_range(
             ).all()
     finally:
         engine.dispose()
-    before = rows[0] if rows and rows[0].position < start else None
-    after = rows[-1] if rows and rows[-1].position >= stop else None
-    body = [r for r in rows if start <= r.position < stop]
-    return _check_rows(body, before, after, start, keys)
+    entries = [Entry.of(row) for row in rows]
+    before = entries[0] if entries and entries[0].position < start else None
+    after = entries[-1] if entries and entries[-1].position >= stop else None
+    body = [entry for entry in entries if start <= entry.position < stop]
+    return _check_entries(body, before, after, start, keys)
 
 
-def _check_rows(rows, before, after, start, keys) -> tuple[bytes, list[Problem]]:
-    # A row whose stored leaf hash another, earlier-written row already has is a replayed copy.
-    first_writer: dict[bytes, int] = {}
-    for row in sorted(rows, key=lambda r: r.id):
-        first_writer.setdefault(bytes(row.leaf_hash), row.id)
+def _check_entries(
+    entries: list[Entry],
+    before: Entry | None,
+    after: Entry | None,
+    start: int,
+    keys: dict[str, VerifierKey],
+) -> tuple[bytes, list[Problem]]:
+    replayed = _replayed_copies(entries)
     leaves = bytearray()
     problems: list[Problem] = []
-    expected = start
-    previous = before
-    for index, row in enumerate(rows):
-        if row.position != expected:
-            problems.append(
-                Problem(
-                    expected, "deleted", f"positions {expected}..{row.position - 1} are missing"
-                )
-            )
-        following = rows[index + 1] if index + 1 < len(rows) else after
+    expected, previous = start, before
+    for index, entry in enumerate(entries):
+        if entry.position != expected:
+            missing = f"positions {expected}..{entry.position - 1} are missing"
+            problems.append(Problem(expected, "deleted", missing))
+        following = entries[index + 1] if index + 1 < len(entries) else after
         leaf = entry_leaf_hash(
-            row.position,
-            _as_uuid(row.originator_id),
-            row.originator_version,
-            row.topic,
-            bytes(row.state),
+            entry.position, entry.originator_id, entry.originator_version, entry.topic, entry.state
         )
         leaves += leaf
-        if first_writer[bytes(row.leaf_hash)] != row.id:
-            problem = Problem(row.position, "inserted", "entry replays another entry's hashes")
+        if entry.id in replayed:
+            problem = Problem(entry.position, "inserted", "entry replays another entry's hashes")
         else:
-            problem = _check_row(row, leaf, previous, following, keys)
+            problem = _check_entry(entry, leaf, previous, following, keys)
         if problem:
             problems.append(problem)
-        previous = row
-        expected = row.position + 1
+        previous, expected = entry, entry.position + 1
     return bytes(leaves), problems
 
 
-def _check_row(row, leaf: bytes, previous, following, keys) -> Problem | None:
-    stored_leaf, stored_prev = bytes(row.leaf_hash), bytes(row.prev_hash)
-    key: VerifierKey | None = keys.get(row.key_id)
+def _replayed_copies(entries: list[Entry]) -> set[int]:
+    """Ids of rows whose stored leaf hash an earlier-written row already has."""
+    if len({entry.leaf_hash for entry in entries}) == len(entries):
+        return set()
+    first_writer: dict[bytes, int] = {}
+    for entry in sorted(entries, key=lambda e: e.id):
+        first_writer.setdefault(entry.leaf_hash, entry.id)
+    return {entry.id for entry in entries if first_writer[entry.leaf_hash] != entry.id}
+
+
+def _check_entry(
+    entry: Entry,
+    leaf: bytes,
+    previous: Entry | None,
+    following: Entry | None,
+    keys: dict[str, VerifierKey],
+) -> Problem | None:
+    key = keys.get(entry.key_id)
     signed = key is not None and key.verify(
-        bytes(row.signature), signed_message(stored_leaf, stored_prev)
+        entry.signature, signed_message(entry.leaf_hash, entry.prev_hash)
     )
-    out_of_order = (previous is not None and previous.id > row.id) or (
-        following is not None and row.id > following.id
+    out_of_order = (previous is not None and previous.id > entry.id) or (
+        following is not None and entry.id > following.id
     )
-    position = row.position
+    position = entry.position
     if out_of_order:
         if signed:
             return Problem(position, "reordered", "entry sits out of the order it was written in")
         return Problem(position, "inserted", "entry was not written in order and is not signed")
     if key is None:
-        return Problem(position, "unknown key", f"signed by key {row.key_id!r}, not a known key")
+        return Problem(position, "unknown key", f"signed by key {entry.key_id!r}, not a known key")
     if not signed:
-        return Problem(position, "bad signature", f"signature by key {row.key_id} does not verify")
-    if leaf != stored_leaf:
+        return Problem(
+            position, "bad signature", f"signature by key {entry.key_id} does not verify"
+        )
+    if leaf != entry.leaf_hash:
         return Problem(position, "modified", "stored content does not match its leaf hash")
-    expected_prev = (
-        GENESIS
-        if previous is None and position == 0
-        else chain_hash(bytes(previous.prev_hash), bytes(previous.leaf_hash))
-        if previous is not None
-        else None
-    )
-    if expected_prev is not None and stored_prev != expected_prev:
+    if not _linked(entry, previous):
         return Problem(position, "modified", "chain link does not match the entry before")
     return None
+
+
+def _linked(entry: Entry, previous: Entry | None) -> bool:
+    """Whether the entry's chain link matches the entry before it (when that one is here)."""
+    if previous is None:
+        return entry.position != 0 or entry.prev_hash == GENESIS
+    return entry.prev_hash == chain_hash(previous.prev_hash, previous.leaf_hash)
 
 
 def verify_ledger(
