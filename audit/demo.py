@@ -25,7 +25,6 @@ from domain.time import SHANGHAI
 from ledger.application import open_application
 from ledger.ledger import Ledger
 from ledger.merkle import verify_inclusion
-from ledger.persistence import DEFAULT_EVENTS_TABLE
 from ledger.settings import Settings
 from ledger.verify import verify_ledger
 from scoring.baselines import bundle_path
@@ -126,7 +125,7 @@ def demo(fresh: bool) -> None:
         proof.leaf_hash, position, proof.tree_size, proof.path, signed.checkpoint.root_hash
     )
     keys = ledger.verifier_keys()
-    report = verify_ledger(settings.database_url, DEFAULT_EVENTS_TABLE, keys, [signed])
+    report = verify_ledger(settings.database_url, keys, [signed], table=settings.events_table)
     click.echo(f"huiyan demo in {settings.home}")
     click.echo(f"  contest           {summary['contest_id']} (rules {summary['rules_version']})")
     for name, team in summary["teams"].items():

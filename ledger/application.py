@@ -57,6 +57,7 @@ def ledger_environment(settings: Settings) -> dict[str, str]:
         "TRANSCODER_TOPIC": "ledger.application:LedgerTranscoder",
         "LEDGER_KEYS_DIR": str(settings.keys_dir),
         "LEDGER_KEY_NAME": settings.origin,
+        "LEDGER_EVENTS_TABLE": settings.events_table,
     }
     if settings.key_path is not None:
         env["LEDGER_KEY_FILE"] = str(settings.key_path)

@@ -1,6 +1,7 @@
 """``huiyan ledger ...``: checkpoints, keys, proofs and verification for operators and auditors.
 
-Errors print one line and exit 2; ``verify`` exits 1 when the ledger is not intact.
+Errors print one line and exit 2; ``verify`` exits 0 when intact, 1 when not (with the
+report) and 2 when it cannot do its job (unusable input or an internal error).
 """
 
 from __future__ import annotations
@@ -10,24 +11,30 @@ import functools
 import getpass
 import json
 import sys
+import traceback
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
-from ledger.application import open_application
-from ledger.checkpoint import CheckpointError, parse_note
-from ledger.key_history import KeyHistory
-from ledger.keys import Keyring, LedgerKeyError, read_verifier_keys
-from ledger.ledger import Ledger, LedgerError, engine_for, keyring_for
+from ledger import rotation
+from ledger.checkpoint import CheckpointError, SignedCheckpoint, parse_note
+from ledger.keys import LedgerKeyError, VerifierKey, read_verifier_keys
+from ledger.ledger import Ledger, LedgerError, keyring_for
 from ledger.merkle import ProofError
-from ledger.persistence import DEFAULT_EVENTS_TABLE
+from ledger.report import KINDS, Report
 from ledger.settings import Settings, SettingsError, check_database_url
-from ledger.verify import verify_ledger
+from ledger.verify import VerifyInputError, verify_ledger
 
-OPERATOR_ERRORS = (LedgerError, LedgerKeyError, CheckpointError, SettingsError, ProofError)
+OPERATOR_ERRORS = (
+    LedgerError,
+    LedgerKeyError,
+    CheckpointError,
+    SettingsError,
+    ProofError,
+    VerifyInputError,
+)
 
 
 def one_line_errors(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -42,10 +49,6 @@ def one_line_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(2)
 
     return wrapper
-
-
-def settings_now(settings: Settings) -> datetime:
-    return settings.clock or datetime.now(UTC)
 
 
 def require_database(url: str) -> None:
@@ -71,11 +74,21 @@ def ledger() -> None:
 
 @ledger.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of the signed note.")
+@click.option(
+    "--rebuild-tree",
+    is_flag=True,
+    help="Rebuild the Merkle cache from the events first (after it was found edited).",
+)
 @one_line_errors
-def checkpoint(as_json: bool) -> None:
-    """Sign the current tree head (C2SP tlog-checkpoint) and keep it."""
+def checkpoint(as_json: bool, rebuild_tree: bool) -> None:
+    """Sign the tree head derived from the events (C2SP tlog-checkpoint) and keep it.
+
+    The head extends the last checkpoint by the leaves re-derived from the entries appended
+    since, each one's signature, link and key checked; nothing is signed when they or the
+    Merkle cache disagree.
+    """
     settings, the_ledger = open_ledger()
-    signed = the_ledger.issue_checkpoint(settings_now(settings))
+    signed = the_ledger.issue_checkpoint(settings.now(), rebuild_tree=rebuild_tree)
     if as_json:
         click.echo(
             json.dumps(
@@ -92,38 +105,46 @@ def checkpoint(as_json: bool) -> None:
 
 
 @ledger.command()
-@click.option("--rotate", is_flag=True, help="Make a new signing key; old public keys stay.")
-@click.option("--reason", default="", help="Why the key is rotated (required with --rotate).")
+@click.option("--rotate", is_flag=True, help="Hand the ledger over to a new signing key.")
+@click.option("--revoke", "revoke_id", metavar="KEY_ID", help="Mark a compromised key.")
+@click.option(
+    "--from",
+    "from_position",
+    type=int,
+    help="With --revoke: the first position the key is no longer trusted for.",
+)
+@click.option("--reason", default="", help="Why (required with --rotate and --revoke).")
 @one_line_errors
-def keys(rotate: bool, reason: str) -> None:
-    """Print the ledger's public verifier keys (C2SP vkey lines), oldest first."""
+def keys(rotate: bool, revoke_id: str | None, from_position: int | None, reason: str) -> None:
+    """Print the ledger's public verifier keys (C2SP vkey lines), oldest first.
+
+    --rotate hands the ledger to a new key: the outgoing key signs the incoming one, the
+    handover is the first entry the new key signs, and the old private key is destroyed.
+    --revoke KEY_ID --from POSITION records that a (retired) key is compromised; verify then
+    flags every entry and checkpoint it signed from POSITION on.
+    """
     settings = Settings.from_env()
     keyring = keyring_for(settings)
+    if (rotate or revoke_id) and not reason.strip():
+        raise LedgerError("a key change is recorded with its reason: give --reason")
+    if rotate and revoke_id:
+        raise LedgerError("--rotate and --revoke are two acts: run them one after the other")
+    if revoke_id and from_position is None:
+        raise LedgerError("--revoke needs --from POSITION")
     if rotate:
-        if not reason.strip():
-            raise LedgerError("a key rotation is recorded with its reason: give --reason")
-        record_rotation(settings, keyring, reason.strip())
+        retired, new = rotation.rotate(settings, operator=getpass.getuser(), reason=reason.strip())
+        click.echo(f"# key {retired} retired, new active key {new.key_id}", err=True)
+    if revoke_id:
+        assert from_position is not None
+        rotation.revoke(
+            settings, revoke_id, from_position, operator=getpass.getuser(), reason=reason.strip()
+        )
+        click.echo(f"# key {revoke_id} revoked from position {from_position}", err=True)
     verifiers = keyring.verifier_keys()
     if not verifiers:
         raise LedgerError(f"no ledger keys in {keyring.folder} (none is made until first use)")
     for verifier in verifiers.values():
         click.echo(verifier.encode())
-
-
-def record_rotation(settings: Settings, keyring: Keyring, reason: str) -> None:
-    """Rotate, then record the rotation in the ledger, signed by the new key."""
-    from eventsourcing.application import AggregateNotFoundError, Application
-
-    retired = keyring.signing_key().key_id if keyring.verifier_keys() else None
-    new = keyring.rotate()
-    app = open_application(Application, settings)
-    try:
-        history = app.repository.get(KeyHistory.create_id(settings.origin))
-    except AggregateNotFoundError:
-        history = KeyHistory(settings.origin)
-    history.rotated(retired, new.key_id, getpass.getuser(), reason, settings_now(settings))
-    app.save(history)
-    click.echo(f"# new active key {new.key_id}", err=True)
 
 
 @ledger.command()
@@ -145,59 +166,135 @@ def proof(position: int, as_json: bool) -> None:
     click.echo(result.checkpoint_note, nl=False)
 
 
-@ledger.command()
+VERIFY_HELP = f"""Re-derive and check every entry, signature, link, key, root and checkpoint.
+
+\b
+Exit status:
+  0  intact
+  1  not intact: the report names each problem, its kind and its first position
+  2  cannot verify: unusable input (no such database, a database file that cannot be
+     read, a --keys or --checkpoint file that does not parse) or an internal error;
+     one line on stderr (--debug shows the traceback)
+
+\b
+Kinds of problem: {", ".join(KINDS)}.
+Everything stored in the database (rows, checkpoints, the Merkle cache) is evidence: what
+is wrong there is reported, never a reason to stop.
+
+\b
+Limits: entries appended after the newest checkpoint you kept (or a witness cosigned) can
+be removed from the end without trace, and a thief of the active key can rewrite
+everything after it; keep checkpoints outside the database, and rotate (then revoke) a
+key you suspect. See docs/ledger.md.
+"""
+
+
+@ledger.command(help=VERIFY_HELP)
 @click.option("--database-url", help="Verify this database instead of HUIYAN_DATABASE_URL.")
 @click.option(
     "--checkpoint",
     "kept",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=click.Path(dir_okay=False, path_type=Path),
     multiple=True,
     help="A checkpoint you kept earlier; the ledger must still contain it.",
 )
 @click.option(
     "--keys",
     "keys_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=click.Path(dir_okay=False, path_type=Path),
     help="Trusted verifier keys (from `huiyan ledger keys`) instead of HUIYAN_HOME's.",
 )
-@click.option("--workers", type=int, default=None, help="Processes for signature checks.")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Worker processes.")
+@click.option(
+    "--no-signatures",
+    is_flag=True,
+    help="Check hashes, links, keys' windows and roots only (a fast nightly pass).",
+)
 @click.option("--json", "as_json", is_flag=True)
-@one_line_errors
+@click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
 def verify(
     database_url: str | None,
     kept: tuple[Path, ...],
     keys_file: Path | None,
     workers: int | None,
+    no_signatures: bool,
     as_json: bool,
+    debug: bool,
 ) -> None:
-    """Re-derive and check every entry, signature, link, root and checkpoint."""
+    try:
+        report = _verify(database_url, kept, keys_file, workers, not no_signatures)
+    except OPERATOR_ERRORS as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(2)
+    except Exception as error:  # noqa: BLE001 - exit 2 must mean "could not verify"
+        if debug:
+            traceback.print_exc()
+        click.echo(f"error: internal error while verifying: {type(error).__name__}", err=True)
+        sys.exit(2)
+    _print_report(report, as_json)
+    sys.exit(0 if report.intact else 1)
+
+
+def _verify(
+    database_url: str | None,
+    kept: tuple[Path, ...],
+    keys_file: Path | None,
+    workers: int | None,
+    signatures: bool,
+) -> Report:
     settings = Settings.from_env()
     url = database_url or settings.database_url
     check_database_url(url, "--database-url")
     require_database(url)
     if keys_file is not None:
-        trusted = read_verifier_keys(keys_file.read_text().splitlines())
+        trusted = read_verifier_keys(_text_of(keys_file, "--keys").splitlines())
     else:
         trusted = keyring_for(settings).verifier_keys()
     if not trusted:
         raise LedgerError("no verifier keys: pass --keys FILE (from `huiyan ledger keys`)")
-    the_ledger = Ledger(engine_for(url), keyring_for(settings), create=False)
-    checkpoints = []
-    latest = the_ledger.latest_checkpoint(trusted)
-    if latest is not None:
-        checkpoints.append(latest)
-    checkpoints += [parse_note(path.read_text(), trusted) for path in kept]
-    report = verify_ledger(url, DEFAULT_EVENTS_TABLE, trusted, checkpoints, workers)
+    checkpoints = [_kept_checkpoint(path, trusted) for path in kept]
+    return verify_ledger(
+        url,
+        trusted,
+        checkpoints,
+        table=settings.events_table,
+        workers=workers,
+        signatures=signatures,
+    )
+
+
+def _text_of(path: Path, option: str) -> str:
+    try:
+        return path.read_bytes().decode()
+    except OSError as error:
+        raise LedgerError(f"{option} {path}: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise LedgerError(f"{option} {path} is not UTF-8 text") from None
+
+
+def _kept_checkpoint(path: Path, trusted: dict[str, VerifierKey]) -> SignedCheckpoint:
+    try:
+        return parse_note(_text_of(path, "--checkpoint"), trusted)
+    except CheckpointError as error:
+        raise LedgerError(f"--checkpoint {path}: {error}") from None
+
+
+def _print_report(report: Report, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(report.as_json(), indent=2))
-    elif report.intact:
+        return
+    if report.intact:
+        what = "entries" if report.signatures_checked else "entries (signatures not checked)"
         click.echo(
-            f"intact: {report.size} entries, root {report.root_hash}, "
+            f"intact: {report.size} {what}, root {report.root_hash}, "
             f"checkpoints checked at sizes {report.checkpoints_checked or 'none'}"
         )
-    else:
-        click.echo(f"NOT INTACT: first bad position {report.first_bad_position}")
-        for problem in report.problems:
-            where = "-" if problem.position is None else problem.position
-            click.echo(f"  position {where}: {problem.kind}: {problem.detail}")
-    sys.exit(0 if report.intact else 1)
+        return
+    click.echo(f"NOT INTACT: first bad position {report.first_bad_position}")
+    for problem in report.problems:
+        where = "-" if problem.position is None else problem.position
+        click.echo(f"  position {where}: {problem.kind}: {problem.detail}")
+        for note in problem.notes:
+            click.echo("    " + note.replace("\n", "\n    ").rstrip())
+    if report.problems_left_out:
+        click.echo(f"  ... and {report.problems_left_out} more problems")

@@ -9,8 +9,9 @@ verifier needs.
 Layout under ``HUIYAN_HOME/keys`` (folder 0700, files 0600):
 ``ledger-<id>.key`` (PEM PKCS#8 private key, only for the active key), ``ledger-<id>.vkey``
 (verifier key, kept for every key ever used) and ``ledger-active`` (the active id). Rotation
-writes a new key, points ``ledger-active`` at it and deletes the old private key: a retired key
-can never sign again, but its public half still verifies the history it signed.
+(ledger.rotation) writes a new key, records the handover in the ledger, then points
+``ledger-active`` at it and deletes the old private key: a retired key can never sign again,
+but its public half still verifies the history it signed.
 """
 
 from __future__ import annotations
@@ -158,18 +159,38 @@ class Keyring:
             key_id = self._active_file.read_text().strip()
             return load_private_key(self.folder / f"ledger-{key_id}.key", self.name)
 
-    def rotate(self) -> SigningKey:
-        """Make a new active key and destroy the old private key (its public key stays)."""
+    def private_key(self, key_id: str) -> SigningKey | None:
+        """The private key with this id, when this instance holds it (else None).
+
+        The recorder asks for the key that signed the ledger's head: after a rotation by
+        another process, that is how it learns the new key without a restart.
+        """
+        if self.provisioned_key is not None:
+            key = load_private_key(self.provisioned_key, self.name)
+            return key if key.key_id == key_id else None
+        path = self.folder / f"ledger-{key_id}.key"
+        if not (len(key_id) == 8 and key_id.isalnum() and path.is_file()):
+            return None
+        return load_private_key(path, self.name)
+
+    def new_key(self) -> SigningKey:
+        """A fresh key, stored but not active yet: it becomes active once the ledger holds
+        the handover that introduces it (``activate``)."""
         if self.provisioned_key is not None:
             raise LedgerKeyError(
                 "the ledger key is provisioned (HUIYAN_LEDGER_KEY): rotate it there"
             )
         with self._locked():
-            old = self._active_file.read_text().strip() if self._active_file.exists() else None
-            key = self._create()
-            if old and old != key.key_id:
-                (self.folder / f"ledger-{old}.key").unlink(missing_ok=True)
-            return key
+            return self._create(activate=False)
+
+    def activate(self, key: SigningKey) -> None:
+        """Make ``key`` the active key and destroy every other private key (their public
+        keys stay): a retired key can never sign again."""
+        with self._locked():
+            _write_private(self._active_file, key.key_id.encode() + b"\n")
+            for path in self.folder.glob("ledger-*.key"):
+                if path.name != f"ledger-{key.key_id}.key":
+                    path.unlink(missing_ok=True)
 
     def verifier_keys(self) -> dict[str, VerifierKey]:
         """Every public key this instance has ever signed with."""
@@ -180,7 +201,7 @@ class Keyring:
             keys.update(read_verifier_keys(path.read_text().splitlines()))
         return keys
 
-    def _create(self) -> SigningKey:
+    def _create(self, *, activate: bool = True) -> SigningKey:
         key = SigningKey(self.name, Ed25519PrivateKey.generate())
         pem = key.private_key.private_bytes(
             serialization.Encoding.PEM,
@@ -189,7 +210,8 @@ class Keyring:
         )
         _write_private(self.folder / f"ledger-{key.key_id}.key", pem)
         self._remember(key.verifier)
-        _write_private(self._active_file, key.key_id.encode() + b"\n")
+        if activate:
+            _write_private(self._active_file, key.key_id.encode() + b"\n")
         return key
 
     def _remember(self, verifier: VerifierKey) -> None:

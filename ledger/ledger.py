@@ -12,13 +12,15 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from ledger.checkpoint import Checkpoint, SignedCheckpoint, parse_note
+from ledger.checkpoint import Checkpoint, CheckpointError, SignedCheckpoint, parse_note
+from ledger.checkpoint_audit import checkpoints_table_name
 from ledger.entry import Receipt
 from ledger.keys import Keyring, VerifierKey
-from ledger.merkle import verify_inclusion
-from ledger.persistence import DEFAULT_EVENTS_TABLE
-from ledger.settings import Settings
+from ledger.merkle import Frontier, verify_consistency, verify_inclusion
+from ledger.rows import Entry, RowError, rows_at, survey
+from ledger.settings import EVENTS_TABLE, Settings
 from ledger.tree import LedgerTree, SqlLeafSource
+from ledger.verify import check_rows, key_lifecycle
 
 
 class LedgerError(Exception):
@@ -72,7 +74,7 @@ class Ledger:
         self,
         engine: sa.Engine,
         keyring: Keyring,
-        events_table: str = DEFAULT_EVENTS_TABLE,
+        events_table: str = EVENTS_TABLE,
         *,
         create: bool = True,
     ) -> None:
@@ -81,7 +83,7 @@ class Ledger:
         self.keyring = keyring
         self.events_table = events_table
         metadata = sa.MetaData()
-        self._checkpoints = checkpoints_table(metadata, f"{events_table}_checkpoints")
+        self._checkpoints = checkpoints_table(metadata, checkpoints_table_name(events_table))
         self._events = sa.Table(
             events_table,
             metadata,
@@ -106,7 +108,7 @@ class Ledger:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Ledger:
-        return cls(engine_for(settings.database_url), keyring_for(settings))
+        return cls(engine_for(settings.database_url), keyring_for(settings), settings.events_table)
 
     def _require_events_table(self) -> None:
         try:
@@ -137,23 +139,37 @@ class Ledger:
             rows = conn.execute(query.order_by(events.c.position)).all()
         return [Receipt(r[0], r[1], bytes(r[2]), bytes(r[3]), r[4], bytes(r[5])) for r in rows]
 
-    def leaf_hash(self, position: int) -> bytes:
+    def entry(self, position: int) -> Entry:
         with self.engine.connect() as conn:
-            value = conn.execute(
-                sa.select(self._events.c.leaf_hash).where(self._events.c.position == position)
-            ).scalar_one_or_none()
-        if value is None:
+            rows = rows_at(conn, self.events_table, position, position + 1)
+        if len(rows) != 1:
             raise LedgerError(f"no entry at position {position}")
-        return bytes(value)
+        try:
+            return Entry.of(rows[0])
+        except RowError as error:
+            raise LedgerError(f"the entry at position {position} has {error}") from None
 
-    def issue_checkpoint(self, now: datetime) -> SignedCheckpoint:
-        """Sign the current tree head and keep it; reuse the latest one when nothing changed."""
+    def issue_checkpoint(self, now: datetime, *, rebuild_tree: bool = False) -> SignedCheckpoint:
+        """Sign the tree head derived from the events themselves, and keep it.
+
+        The head is the last valid checkpoint extended by the leaves re-derived from the rows
+        appended since, each row's signature, link and key checked; the Merkle cache must
+        agree with it, or nothing is signed. Reuses the latest checkpoint when nothing changed.
+        """
+        keys = self.verifier_keys()
+        base = self.latest_checkpoint(keys)
+        size, root, head_key = self._derive_head(base, keys, rebuild_tree)
+        if base is not None and base.checkpoint.tree_size == size:
+            return base
         key = self.keyring.signing_key()
-        size = self.tree.sync()
-        latest = self.latest_checkpoint()
-        if latest is not None and latest.checkpoint.tree_size == size:
-            return latest
-        checkpoint = Checkpoint(key.name, size, self.tree.root(size))
+        if head_key is not None and head_key != key.key_id:
+            key = self.keyring.private_key(head_key)
+        if key is None:
+            raise LedgerError(
+                f"the ledger's head is signed by key {head_key}, which this instance does not "
+                "hold: a checkpoint is signed by the ledger's current key"
+            )
+        checkpoint = Checkpoint(key.name, size, root)
         note = checkpoint.sign(key)
         with self.engine.begin() as conn:
             conn.execute(
@@ -167,32 +183,96 @@ class Ledger:
             )
         return SignedCheckpoint(checkpoint, note, key.key_id)
 
-    def checkpoints(self) -> list[SignedCheckpoint]:
-        """Every checkpoint issued, oldest first, each with its signature checked."""
-        keys = self.verifier_keys()
+    def _derive_head(
+        self, base: SignedCheckpoint | None, keys: dict[str, VerifierKey], rebuild_tree: bool
+    ) -> tuple[int, bytes, str | None]:
+        """(size, root, key of the last entry), from the rows; refuses what does not verify."""
+        start = 0 if base is None else base.checkpoint.tree_size
         with self.engine.connect() as conn:
-            notes = conn.execute(
+            total, usable, size = survey(conn, self.events_table)
+            windows = key_lifecycle(conn, self.events_table, keys).as_plain()
+            rows = rows_at(conn, self.events_table, max(start - 1, 0), size)
+        if total != usable or usable != size:
+            raise LedgerError(
+                f"the events table holds {total} rows for positions 0..{size - 1}: it has "
+                "gaps or rows without a position; run `huiyan ledger verify`"
+            )
+        if size < start:
+            raise LedgerError(
+                f"the ledger holds {size} entries, fewer than its checkpoint at size {start}"
+            )
+        checked = check_rows(rows, start, size, keys, windows)
+        if checked.failures:
+            failure = checked.failures[0]
+            raise LedgerError(
+                f"refusing to sign: the entry at position {failure.position} does not verify "
+                f"({failure.raw.value}); run `huiyan ledger verify`"
+            )
+        frontier = self._cached_frontier(start, base, rebuild_tree)
+        for leaf in checked.leaf_list():
+            frontier.append(leaf)
+        self._check_cache(size, frontier.root())
+        head_key = rows[-1][7] if rows and size > 0 else None
+        return size, frontier.root(), head_key
+
+    def _cached_frontier(
+        self, start: int, base: SignedCheckpoint | None, rebuild_tree: bool
+    ) -> Frontier:
+        if rebuild_tree:
+            self.tree.clear()
+        try:
+            self.tree.sync()
+            frontier = self.tree.frontier(start)
+        except ValueError as error:
+            raise LedgerError(f"cannot bring the Merkle cache up to date: {error}") from None
+        if base is not None and frontier.root() != base.checkpoint.root_hash:
+            raise LedgerError(
+                f"refusing to sign: the Merkle cache ({self.tree.table_name}) does not "
+                f"reproduce the last checkpoint at size {start}; rebuild it with "
+                "`huiyan ledger checkpoint --rebuild-tree`"
+            )
+        return frontier
+
+    def _check_cache(self, size: int, root: bytes) -> None:
+        """Proofs come from the cache: it must hold exactly the tree the events make."""
+        cached = self.tree.size
+        if cached != size or self.tree.root(size) != root:
+            raise LedgerError(
+                f"refusing to sign: the Merkle cache ({self.tree.table_name}) holds a tree of "
+                f"{cached} leaves that differs from the {size} entries' tree; rebuild it with "
+                "`huiyan ledger checkpoint --rebuild-tree`"
+            )
+
+    def checkpoints(self, keys: dict[str, VerifierKey] | None = None) -> list[SignedCheckpoint]:
+        """Every stored checkpoint whose signature verifies, oldest first (a row that does not
+        is left out here, and reported by ``huiyan ledger verify``)."""
+        keys = keys or self.verifier_keys()
+        if not sa.inspect(self.engine).has_table(self._checkpoints.name):
+            return []
+        valid = []
+        with self.engine.connect() as conn:
+            for note in conn.execute(
                 sa.select(self._checkpoints.c.note).order_by(self._checkpoints.c.id)
-            ).scalars()
-            return [parse_note(note, keys) for note in notes]
+            ).scalars():
+                try:
+                    valid.append(parse_note(note, keys))
+                except CheckpointError:
+                    continue
+        return valid
 
     def latest_checkpoint(
         self, keys: dict[str, VerifierKey] | None = None
     ) -> SignedCheckpoint | None:
-        """The newest checkpoint, its signature checked with ``keys`` (default: our keyring)."""
-        if not sa.inspect(self.engine).has_table(self._checkpoints.name):
-            return None
-        with self.engine.connect() as conn:
-            note = conn.execute(
-                sa.select(self._checkpoints.c.note).order_by(self._checkpoints.c.id.desc()).limit(1)
-            ).scalar_one_or_none()
-        return None if note is None else parse_note(note, keys or self.verifier_keys())
+        """The newest valid checkpoint, checked with ``keys`` (default: our keyring)."""
+        valid = self.checkpoints(keys)
+        return valid[-1] if valid else None
 
     def verifier_keys(self) -> dict[str, VerifierKey]:
         return self.keyring.verifier_keys()
 
     def inclusion_proof(self, position: int) -> InclusionProof:
-        """Prove an entry against the latest checkpoint (which must already include it)."""
+        """Prove an entry against the latest checkpoint (which must already include it); the
+        proof is checked against the signed root before it is handed out."""
         latest = self.latest_checkpoint()
         if latest is None:
             raise LedgerError("no checkpoint yet: run `huiyan ledger checkpoint` first")
@@ -202,15 +282,24 @@ class Ledger:
                 f"position {position} is not in the latest checkpoint (tree size {size}); "
                 "issue a new checkpoint first"
             )
+        entry = self.entry(position)
+        leaf = entry.derived_leaf()
+        if leaf != entry.leaf_hash:
+            raise LedgerError(f"the entry at position {position} does not match its leaf hash")
         self.tree.sync()
-        leaf = self.leaf_hash(position)
         path = self.tree.inclusion_proof(position, size)
         verify_inclusion(leaf, position, size, path, latest.checkpoint.root_hash)
         return InclusionProof(position, leaf, size, path, latest.note)
 
-    def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
+    def consistency_proof(self, old: SignedCheckpoint, new: SignedCheckpoint) -> list[bytes]:
+        """A consistency proof between two checkpoints, checked against both signed roots."""
         self.tree.sync()
-        return self.tree.consistency_proof(old_size, new_size)
+        old_size, new_size = old.checkpoint.tree_size, new.checkpoint.tree_size
+        proof = self.tree.consistency_proof(old_size, new_size)
+        verify_consistency(
+            old_size, new_size, old.checkpoint.root_hash, new.checkpoint.root_hash, proof
+        )
+        return proof
 
 
 def keyring_for(settings: Settings) -> Keyring:

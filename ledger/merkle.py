@@ -83,6 +83,11 @@ class Frontier:
         self.size += 1
         return completed
 
+    @property
+    def roots(self) -> list[bytes]:
+        """The perfect-subtree roots, left to right."""
+        return list(self._roots)
+
     def root(self) -> bytes:
         return subtree_root(self._roots) if self._roots else EMPTY_ROOT
 

@@ -9,22 +9,27 @@ Every application that uses this module writes to the same events table (``LEDGE
 default ``ledger_events``): the contest has one history, one chain and one Merkle tree, and one
 notification log that projections and the dispatcher follow.
 
-Environment (read through the application's environment, so ``<APP>_`` prefixes work too):
-``SQLALCHEMY_URL``; ``LEDGER_KEYS_DIR`` (folder of the ledger keys, default
-``$HUIYAN_HOME/keys``); ``LEDGER_KEY_NAME`` (the key's name, which is the checkpoint origin);
-``LEDGER_KEY_FILE`` (a provisioned PEM private key, used instead of the keys folder);
-``LEDGER_EVENTS_TABLE``.
+The recorder signs only with the key that signed the ledger's head, which it reads under the
+same lock it appends under: after a rotation by another process it switches to the new key
+(when this instance holds it) or refuses, and so it never signs with a retired key. The one
+exception is the handover event itself, the first entry the incoming key signs.
+
+Environment (read through the application's environment, so ``<APP>_`` prefixes work too),
+all set from the one settings object by ``ledger.application.open_application``:
+``SQLALCHEMY_URL``; ``LEDGER_KEYS_DIR`` (folder of the ledger keys); ``LEDGER_KEY_NAME`` (the
+key's name, which is the checkpoint origin); ``LEDGER_KEY_FILE`` (a provisioned PEM private
+key, used instead of the keys folder); ``LEDGER_EVENTS_TABLE``; and, for the handover only,
+``LEDGER_HANDOVER_FROM`` / ``LEDGER_HANDOVER_TO`` (outgoing and incoming key ids).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import AggregateRecorder, StoredEvent
 from eventsourcing.utils import Environment
 from eventsourcing_sqlalchemy import factory as sqlalchemy_factory
 from eventsourcing_sqlalchemy.datastore import SQLAlchemyDatastore
@@ -37,10 +42,14 @@ from sqlalchemy import BigInteger, Column, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, Session
 
 from ledger.entry import GENESIS, Receipt, chain_hash, entry_leaf_hash, signed_message
-from ledger.keys import Keyring, SigningKey
+from ledger.keys import Keyring, LedgerKeyError, SigningKey
+from ledger.settings import EVENTS_TABLE
 
-DEFAULT_EVENTS_TABLE = "ledger_events"
 DEFAULT_KEY_NAME = "huiyan.example/ledger"
+
+
+class RetiredKeyError(LedgerKeyError):
+    """This process's key is not the ledger's key any more, and it does not hold the new one."""
 
 
 class LedgerEventRecord(StoredEventRecord):
@@ -90,13 +99,15 @@ class LedgerDatastore(SQLAlchemyDatastore):
 
 
 class Head(NamedTuple):
-    """Where the next entry goes: its position and the chain hash it links to."""
+    """Where the next entry goes: its position, the chain hash it links to, and the key that
+    signed the entry before (None for an empty ledger)."""
 
     next_position: int
     chain: bytes
+    key_id: str | None
 
 
-EMPTY_HEAD = Head(0, GENESIS)
+EMPTY_HEAD = Head(0, GENESIS, None)
 
 
 class ChainingRecorderMixin:
@@ -104,14 +115,25 @@ class ChainingRecorderMixin:
 
     events_table_name: str
     datastore: SQLAlchemyDatastore
+    signing_key: SigningKey
 
-    def _init_chain(self, signing_key: SigningKey) -> None:
-        self.signing_key = signing_key
-        self.key_id = signing_key.key_id
+    def _init_chain(self, keyring: Keyring, handover: tuple[str, str] | None = None) -> None:
+        """``handover``: (outgoing, incoming) key ids, when this recorder is to append the
+        handover event, signed by the incoming key over a head the outgoing key signed."""
+        self._keyring = keyring
+        self._handover_from: str | None = None
+        if handover is None:
+            self.signing_key = keyring.signing_key()
+        else:
+            self._handover_from, incoming = handover
+            key = keyring.private_key(incoming)
+            if key is None:
+                raise LedgerKeyError(f"no private key {incoming} for the handover")
+            self.signing_key = key
         assert self.datastore.engine is not None
         self._is_sqlite = self.datastore.engine.dialect.name == "sqlite"
         self._head_sql = (
-            f"SELECT position, prev_hash, leaf_hash FROM {self.events_table_name} "
+            f"SELECT position, prev_hash, leaf_hash, key_id FROM {self.events_table_name} "
             "ORDER BY position DESC LIMIT 1"
         )
         # The head this recorder expects to find under the lock. Only a guess: it lets us sign
@@ -139,11 +161,11 @@ class ChainingRecorderMixin:
         expected = self._expected_head
         rows = self._link(stored_events, expected) if expected else None
         head = self._lock_and_read_head(session)
-        if head != expected:
+        if self._follow_head_key(head) or head != expected:
             rows = self._link(stored_events, head)
         assert rows is not None
         table = self.events_record_cls.__table__  # type: ignore[attr-defined]
-        key_id = self.key_id
+        key_id = self.signing_key.key_id
         # A Core multi-row insert: the ORM's unit of work would cost more than the chain adds.
         result = session.execute(
             table.insert().returning(table.c.id, sort_by_parameter_order=True),
@@ -169,7 +191,7 @@ class ChainingRecorderMixin:
         if rows:
             _, last_leaf, last_prev, _ = rows[-1]
             self._expected_head = Head(
-                head.next_position + len(rows), chain_hash(last_prev, last_leaf)
+                head.next_position + len(rows), chain_hash(last_prev, last_leaf), key_id
             )
         return [
             Receipt(position, notification_id, leaf, prev, key_id, signature)
@@ -177,6 +199,32 @@ class ChainingRecorderMixin:
                 notification_ids, rows, strict=True
             )
         ]
+
+    def _follow_head_key(self, head: Head) -> bool:
+        """Make sure we sign with the ledger's key (the head's); True when it changed.
+
+        Called under the table lock, so a rotation cannot slip in between this check and the
+        insert. The head's ``key_id`` column is not signed: editing it can only make writers
+        refuse, never make them sign with a key they should not.
+        """
+        if head.key_id is None or head.key_id == self.signing_key.key_id:
+            return False
+        if self._handover_from is not None:
+            if head.key_id == self._handover_from:
+                return False  # the handover event: the incoming key takes over here
+            raise RetiredKeyError(
+                f"the ledger is signed by key {head.key_id} now, not by the outgoing key "
+                f"{self._handover_from}: another key change came first"
+            )
+        successor = self._keyring.private_key(head.key_id)
+        if successor is None:
+            raise RetiredKeyError(
+                f"the ledger is signed by key {head.key_id} now; this process's key "
+                f"{self.signing_key.key_id} is retired and it does not hold the new one: "
+                "restart it with the ledger's current key"
+            )
+        self.signing_key = successor
+        return True
 
     def _link(
         self, stored_events: Sequence[StoredEvent], head: Head
@@ -215,29 +263,55 @@ class ChainingRecorderMixin:
             cursor.close()
         if row is None:
             return EMPTY_HEAD
-        position, prev, leaf = row
-        return Head(position + 1, chain_hash(bytes(prev), bytes(leaf)))
+        position, prev, leaf, key_id = row
+        return Head(position + 1, chain_hash(bytes(prev), bytes(leaf)), key_id)
 
 
 class ChainingApplicationRecorder(ChainingRecorderMixin, SQLAlchemyApplicationRecorder):
-    def __init__(self, datastore: SQLAlchemyDatastore, *, signing_key: SigningKey, **kwargs: Any):
+    def __init__(
+        self,
+        datastore: SQLAlchemyDatastore,
+        *,
+        keyring: Keyring,
+        handover: tuple[str, str] | None = None,
+        **kwargs: Any,
+    ):
         super().__init__(datastore, **kwargs)
-        self._init_chain(signing_key)
+        self._init_chain(keyring, handover)
+
+
+class ChainingAggregateRecorder(ChainingApplicationRecorder):
+    """The recorder ``aggregate_recorder("events")`` gives: the same chain, the same table
+    (an event stored outside the chain would be an unsigned back door), with the aggregate
+    recorder's contract of returning nothing from ``insert_events``."""
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        super().insert_events(stored_events, **kwargs)
 
 
 class ChainingProcessRecorder(ChainingRecorderMixin, SQLAlchemyProcessRecorder):
-    def __init__(self, datastore: SQLAlchemyDatastore, *, signing_key: SigningKey, **kwargs: Any):
+    def __init__(
+        self,
+        datastore: SQLAlchemyDatastore,
+        *,
+        keyring: Keyring,
+        handover: tuple[str, str] | None = None,
+        **kwargs: Any,
+    ):
         super().__init__(datastore, **kwargs)
-        self._init_chain(signing_key)
+        self._init_chain(keyring, handover)
 
 
 def keyring_from_env(env: Environment | dict[str, str]) -> Keyring:
-    keys_dir = env.get("LEDGER_KEYS_DIR") or str(
-        Path(env.get("HUIYAN_HOME") or os.environ.get("HUIYAN_HOME", "./instance")) / "keys"
-    )
-    key_file = env.get("LEDGER_KEY_FILE")
+    """The keyring the library's environment names; nothing is read from ``os.environ``."""
+    keys_dir, key_file = env.get("LEDGER_KEYS_DIR"), env.get("LEDGER_KEY_FILE")
+    if not keys_dir and not key_file:
+        raise LedgerKeyError(
+            "PERSISTENCE_MODULE=ledger.persistence needs LEDGER_KEYS_DIR or LEDGER_KEY_FILE "
+            "(ledger.application.open_application sets them from the settings)"
+        )
     return Keyring(
-        Path(keys_dir),
+        Path(keys_dir or "."),
         env.get("LEDGER_KEY_NAME") or DEFAULT_KEY_NAME,
         Path(key_file) if key_file else None,
     )
@@ -250,13 +324,27 @@ class LedgerFactory(sqlalchemy_factory.SQLAlchemyFactory):
 
     def __init__(self, env: Environment) -> None:
         super().__init__(env)
-        self.events_table_name = self.env.get("LEDGER_EVENTS_TABLE") or DEFAULT_EVENTS_TABLE
-        self.signing_key = keyring_from_env(self.env).signing_key()
+        self.events_table_name = self.env.get("LEDGER_EVENTS_TABLE") or EVENTS_TABLE
+        self.keyring = keyring_from_env(self.env)
+        outgoing = self.env.get("LEDGER_HANDOVER_FROM")
+        incoming = self.env.get("LEDGER_HANDOVER_TO")
+        self.handover = (outgoing, incoming) if outgoing and incoming else None
+
+    def aggregate_recorder(self, purpose: str = "events") -> AggregateRecorder:
+        """Snapshots are an unsigned cache in their own table (the library's own recorder);
+        events always go through the chain."""
+        if purpose != "events":
+            return super().aggregate_recorder(purpose)
+        return self._chaining(ChainingAggregateRecorder)
 
     def application_recorder(self) -> ChainingApplicationRecorder:
-        recorder = self.application_recorder_class(
+        return self._chaining(self.application_recorder_class)
+
+    def _chaining(self, recorder_class: type[ChainingApplicationRecorder]) -> Any:
+        recorder = recorder_class(
             datastore=self.datastore,
-            signing_key=self.signing_key,
+            keyring=self.keyring,
+            handover=self.handover,
             events_table_name=self.events_table_name,
             schema_name=self._schema_name,
         )
@@ -268,7 +356,8 @@ class LedgerFactory(sqlalchemy_factory.SQLAlchemyFactory):
         prefix = self.env.name.lower() or "notification"
         recorder = self.process_recorder_class(
             datastore=self.datastore,
-            signing_key=self.signing_key,
+            keyring=self.keyring,
+            handover=self.handover,
             events_table_name=self.events_table_name,
             tracking_table_name=f"{prefix}_tracking",
             schema_name=self._schema_name,

@@ -10,8 +10,10 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
+
+EVENTS_TABLE = "ledger_events"
 
 
 class SettingsError(ValueError):
@@ -40,6 +42,12 @@ class Settings:
     gpu: str | None = None
     run_wall_seconds: float = 3600.0
     run_memory_bytes: int = 16 << 30
+    events_table: str = EVENTS_TABLE
+
+    def now(self) -> datetime:
+        """The one clock: ``HUIYAN_CLOCK`` when set (tests, rehearsals), else the system's UTC
+        time. Everything that needs the time takes it from here and passes it on."""
+        return self.clock or datetime.now(UTC)
 
     @property
     def keys_dir(self) -> Path:

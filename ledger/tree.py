@@ -162,6 +162,25 @@ class LedgerTree:
                 raise
 
     @property
+    def table_name(self) -> str:
+        return self._nodes.name
+
+    def clear(self) -> None:
+        """Forget every stored node (the cache is rebuilt from the leaves by ``sync``)."""
+        with self._engine.begin() as conn:
+            conn.execute(self._nodes.delete())
+
+    def frontier(self, size: int) -> Frontier:
+        """The stored roots of the perfect subtrees of the first ``size`` leaves."""
+        node_ids = perfect_subtrees(0, size)
+        with self._engine.connect() as conn:
+            stored = self._fetch(conn, node_ids)
+        missing = [node for node in node_ids if node not in stored]
+        if missing:
+            raise ValueError(f"tree size {size} is beyond what {self.table_name} holds")
+        return Frontier(size, [stored[node] for node in node_ids])
+
+    @property
     def size(self) -> int:
         with self._engine.connect() as conn:
             return self._integrated_size(conn)

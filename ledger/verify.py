@@ -1,16 +1,24 @@
-"""Check the whole ledger from its stored rows, trusting nothing but the verifier keys.
+"""Check the whole ledger from its stored rows, trusting nothing but the verifier keys given.
 
-For every row: the leaf hash is derived again from the stored columns, the chain link to the
-row before is recomputed, and the Ed25519 signature is checked (spread over the cores, each
-worker reading its own range of positions). Then the Merkle root over the re-derived leaves is
-compared with every signed checkpoint: the ledger's latest and any the caller kept.
+Everything in the database is evidence, never input: a row that does not decode, a checkpoint
+row that does not parse, a Merkle cache that lies are findings in the report, not reasons to
+stop. Only what the caller gives (the keys, the checkpoints they kept) can be unusable input.
 
-A problem is named by the first position it touches and one of these kinds:
-``deleted`` (a position is missing), ``inserted`` (a row that was not written in order and
-carries no valid signature), ``reordered`` (validly signed rows in an order they were not
-written in), ``modified`` (stored content or chain link that its hashes do not match),
-``bad signature``, ``unknown key``, ``truncated`` (fewer entries than a checkpoint covers) and
-``checkpoint`` (a checkpoint whose root the entries do not reproduce, or that does not verify).
+The work is cut into ranges of positions (a power of two each, so a full range is one perfect
+Merkle subtree) that worker processes check apart, each opening its own connection:
+
+- every position of the range is present exactly once (a gap is ``deleted``);
+- each row's leaf is derived again from its content columns and compared with its signed
+  ``leaf_hash``; its signed ``prev_hash`` is compared with the chain hash of the row at the
+  position before (read by the same worker, so every link between consecutive positions is
+  checked exactly once, whatever the ranges and the number of workers);
+- the Ed25519 signature over (leaf hash, previous chain hash) is checked with the key its
+  ``key_id`` names, and that key must be the ledger's key at that position (key_history);
+- the range's Merkle subtree hashes are computed from the re-derived leaves.
+
+Then the parent names each run of failures by its first row (ledger.diagnose), and checks every
+stored and every kept checkpoint against the re-derived tree, and against each other (forks:
+ledger.checkpoint_audit). The notification id column is never consulted: it is not signed.
 """
 
 from __future__ import annotations
@@ -19,256 +27,266 @@ import multiprocessing
 import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
-from typing import Any, NamedTuple
-from uuid import UUID
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
 from ledger.checkpoint import SignedCheckpoint
-from ledger.entry import GENESIS, chain_hash, entry_leaf_hash, signed_message
+from ledger.checkpoint_audit import audit_checkpoints, stored_notes
+from ledger.diagnose import Failure, Raw, diagnose
+from ledger.entry import GENESIS
+from ledger.key_history import KEY_EVENT_TOPICS, KeyEvent, KeyLifecycle, window_fault
 from ledger.keys import VerifierKey, read_verifier_keys
-from ledger.merkle import root_from_leaf_hashes
+from ledger.report import INSERTED, Problem, Report
+from ledger.rows import Entry, RowError, first_key, rows_at, rows_with_topics, survey
+from ledger.settings import EVENTS_TABLE
+from ledger.tree_roots import RangeRoots, range_subtree_hashes
 
-CHUNK = 4_096  # rows per worker task: amortises a query, and keeps the cores evenly busy
+CHUNK = 4_096  # rows per worker task: amortises a query, keeps the cores evenly busy
 SERIAL_BELOW = 4_000  # under this many rows, starting workers costs more than it saves
-MAX_PROBLEMS = 50
+
+Windows = dict[str, tuple[int, int | None, int | None]]
 
 
-@dataclass(frozen=True)
-class Problem:
-    position: int | None
-    kind: str
-    detail: str
+class VerifyInputError(Exception):
+    """The database cannot be read at all: unusable input (exit 2), not evidence."""
 
 
 @dataclass
-class Report:
-    size: int = 0
-    root_hash: str = ""
-    checkpoints_checked: list[int] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
+class RangeResult:
+    start: int
+    stop: int
+    leaves: bytes  # 32 bytes a position, zero bytes where a position is missing
+    failures: list[Failure] = field(default_factory=list)
+    subtree_hashes: list[bytes] = field(default_factory=list)  # of perfect_subtrees(start, stop)
 
-    @property
-    def intact(self) -> bool:
-        return not self.problems
-
-    @property
-    def first_bad_position(self) -> int | None:
-        positions = [p.position for p in self.problems if p.position is not None]
-        return min(positions) if positions else None
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            "intact": self.intact,
-            "size": self.size,
-            "root_hash": self.root_hash,
-            "checkpoints_checked": self.checkpoints_checked,
-            "first_bad_position": self.first_bad_position,
-            "problems": [asdict(p) for p in self.problems],
-        }
+    def leaf_list(self) -> list[bytes]:
+        return [self.leaves[i : i + 32] for i in range(0, len(self.leaves), 32)]
 
 
-_ROW_SQL = (
-    "SELECT id, position, originator_id, originator_version, topic, state, "
-    "leaf_hash, prev_hash, key_id, signature FROM {table} "
-    "WHERE position >= :start AND position < :stop ORDER BY position"
-)
+@dataclass(frozen=True)
+class RangeCheck:
+    """What a worker needs, as plain values (it runs in another process)."""
 
+    url: str
+    table: str
+    key_lines: tuple[str, ...]
+    windows: Windows
+    signatures: bool = True
 
-class Entry(NamedTuple):
-    """One stored row, its columns decoded once."""
-
-    id: int
-    position: int
-    originator_id: UUID
-    originator_version: int
-    topic: str
-    state: bytes
-    leaf_hash: bytes
-    prev_hash: bytes
-    key_id: str
-    signature: bytes
-
-    @classmethod
-    def of(cls, row: Sequence[Any]) -> Entry:
-        ident, position, originator, version, topic, state, leaf, prev, key_id, signature = row
-        if isinstance(originator, bytes | memoryview):  # SQLite keeps a UUID as 16 bytes
-            originator = UUID(bytes=bytes(originator))
-        elif not isinstance(originator, UUID):
-            originator = UUID(str(originator))
-        return cls(
-            ident,
-            position,
-            originator,
-            version,
-            topic,
-            bytes(state),
-            bytes(leaf),
-            bytes(prev),
-            key_id,
-            bytes(signature),
+    def __call__(self, bounds: tuple[int, int]) -> RangeResult:
+        start, stop = bounds
+        engine = sa.create_engine(self.url)
+        try:
+            with engine.connect() as conn:
+                rows = rows_at(conn, self.table, max(start - 1, 0), stop)
+        finally:
+            engine.dispose()
+        result = check_rows(
+            rows,
+            start,
+            stop,
+            read_verifier_keys(self.key_lines),
+            self.windows,
+            signatures=self.signatures,
         )
+        result.subtree_hashes = range_subtree_hashes(start, result.leaf_list())
+        return result
 
 
-def check_range(
-    url: str, table: str, start: int, stop: int, key_lines: Sequence[str]
-) -> tuple[bytes, list[Problem]]:
-    """Check rows [start, stop) (plus the row before, for its chain link and order).
-
-    Returns the re-derived leaf hashes of the rows present, concatenated, and the problems.
-    Runs in a worker process, so it takes plain values and opens its own connection.
-    """
-    keys = read_verifier_keys(key_lines)
-    engine = sa.create_engine(url)
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(
-                sa.text(_ROW_SQL.format(table=table)),
-                {"start": max(start - 1, 0), "stop": stop + 1},
-            ).all()
-    finally:
-        engine.dispose()
-    entries = [Entry.of(row) for row in rows]
-    before = entries[0] if entries and entries[0].position < start else None
-    after = entries[-1] if entries and entries[-1].position >= stop else None
-    body = [entry for entry in entries if start <= entry.position < stop]
-    return _check_entries(body, before, after, start, keys)
-
-
-def _check_entries(
-    entries: list[Entry],
-    before: Entry | None,
-    after: Entry | None,
+def check_rows(
+    rows: Sequence[Sequence[object]],
     start: int,
+    stop: int,
     keys: dict[str, VerifierKey],
-) -> tuple[bytes, list[Problem]]:
-    replayed = _replayed_copies(entries)
-    leaves = bytearray()
-    problems: list[Problem] = []
-    expected, previous = start, before
-    for index, entry in enumerate(entries):
-        if entry.position != expected:
-            missing = f"positions {expected}..{entry.position - 1} are missing"
-            problems.append(Problem(expected, "deleted", missing))
-        following = entries[index + 1] if index + 1 < len(entries) else after
-        leaf = entry_leaf_hash(
-            entry.position, entry.originator_id, entry.originator_version, entry.topic, entry.state
-        )
-        leaves += leaf
-        if entry.id in replayed:
-            problem = Problem(entry.position, "inserted", "entry replays another entry's hashes")
+    windows: Windows,
+    *,
+    signatures: bool = True,
+) -> RangeResult:
+    """Check rows at positions [start, stop), given with the row at start - 1 when there is
+    one (its chain hash is what the row at ``start`` must link to)."""
+    by_position: dict[int, list[Entry]] = {}
+    failures: list[Failure] = []
+    previous: Entry | None = None
+    for row in rows:
+        position = row[0]
+        try:
+            entry = Entry.of(row)
+        except RowError as error:
+            failures.append(Failure(position, Raw.UNDECODABLE, str(error)))
+            continue
+        if position == start - 1:
+            previous = entry
         else:
-            problem = _check_entry(entry, leaf, previous, following, keys)
-        if problem:
-            problems.append(problem)
-        previous, expected = entry, entry.position + 1
-    return bytes(leaves), problems
+            by_position.setdefault(position, []).append(entry)
+    leaves = bytearray(32 * (stop - start))
+    chain = GENESIS if start == 0 else (previous.chain() if previous is not None else None)
+    gap_start: int | None = None
+    undecodable = {f.position for f in failures}
+    for position in range(start, stop):
+        candidates = by_position.get(position)
+        if not candidates:
+            if position not in undecodable and gap_start is None:
+                gap_start = position
+            chain = None
+            continue
+        if gap_start is not None:
+            failures.append(_gap(gap_start, position - 1))
+            gap_start = None
+        entry, extra = _pick(candidates, chain, keys)
+        failures += [Failure(position, Raw.DUPLICATE, "a second row at this position")] * len(extra)
+        leaf = entry.derived_leaf()
+        offset = 32 * (position - start)
+        leaves[offset : offset + 32] = leaf
+        failure = _check_entry(entry, leaf, chain, keys, windows, signatures)
+        if failure is not None:
+            failures.append(failure)
+        chain = entry.chain()
+    if gap_start is not None:
+        failures.append(_gap(gap_start, stop - 1))
+    return RangeResult(start, stop, bytes(leaves), failures)
 
 
-def _replayed_copies(entries: list[Entry]) -> set[int]:
-    """Ids of rows whose stored leaf hash an earlier-written row already has."""
-    if len({entry.leaf_hash for entry in entries}) == len(entries):
-        return set()
-    first_writer: dict[bytes, int] = {}
-    for entry in sorted(entries, key=lambda e: e.id):
-        first_writer.setdefault(entry.leaf_hash, entry.id)
-    return {entry.id for entry in entries if first_writer[entry.leaf_hash] != entry.id}
+def _gap(first: int, last: int) -> Failure:
+    span = f"position {first} is" if first == last else f"positions {first}..{last} are"
+    return Failure(first, Raw.DELETED, span, last=last)
+
+
+def _pick(
+    candidates: list[Entry], chain: bytes | None, keys: dict[str, VerifierKey]
+) -> tuple[Entry, list[Entry]]:
+    """Of several rows at one position (possible only once the unique index is dropped),
+    the one that belongs there; the others are extra."""
+    if len(candidates) == 1:
+        return candidates[0], []
+    for entry in candidates:
+        if (
+            entry.derived_leaf() == entry.leaf_hash
+            and entry.prev_hash == chain
+            and entry.signed_by(keys)
+        ):
+            return entry, [e for e in candidates if e is not entry]
+    return candidates[0], candidates[1:]
 
 
 def _check_entry(
     entry: Entry,
     leaf: bytes,
-    previous: Entry | None,
-    following: Entry | None,
+    chain: bytes | None,
     keys: dict[str, VerifierKey],
-) -> Problem | None:
-    key = keys.get(entry.key_id)
-    signed = key is not None and key.verify(
-        entry.signature, signed_message(entry.leaf_hash, entry.prev_hash)
-    )
-    out_of_order = (previous is not None and previous.id > entry.id) or (
-        following is not None and entry.id > following.id
-    )
+    windows: Windows,
+    signatures: bool,
+) -> Failure | None:
     position = entry.position
-    if out_of_order:
-        if signed:
-            return Problem(position, "reordered", "entry sits out of the order it was written in")
-        return Problem(position, "inserted", "entry was not written in order and is not signed")
-    if key is None:
-        return Problem(position, "unknown key", f"signed by key {entry.key_id!r}, not a known key")
-    if not signed:
-        return Problem(
-            position, "bad signature", f"signature by key {entry.key_id} does not verify"
-        )
+    if entry.key_id not in keys:
+        return Failure(position, Raw.UNKNOWN_KEY, f"signed by key {entry.key_id!r}", chain)
+    if signatures and not entry.signed_by(keys):
+        return Failure(position, Raw.BAD_SIGNATURE, f"signature by key {entry.key_id}", chain)
     if leaf != entry.leaf_hash:
-        return Problem(position, "modified", "stored content does not match its leaf hash")
-    if not _linked(entry, previous):
-        return Problem(position, "modified", "chain link does not match the entry before")
+        if chain is not None and entry.prev_hash == chain and not _shifted_by_one(entry):
+            return Failure(position, Raw.CONTENT, "stored content does not match its leaf hash")
+        return Failure(position, Raw.MOVED, "", chain, entry)
+    if chain is not None and entry.prev_hash != chain:
+        return Failure(position, Raw.LINK, "chain link does not match the entry before", chain)
+    fault = window_fault(windows, entry.key_id, position)
+    if fault is not None:
+        return Failure(position, Raw(fault[0]), fault[1])
     return None
 
 
-def _linked(entry: Entry, previous: Entry | None) -> bool:
-    """Whether the entry's chain link matches the entry before it (when that one is here)."""
-    if previous is None:
-        return entry.position != 0 or entry.prev_hash == GENESIS
-    return entry.prev_hash == chain_hash(previous.prev_hash, previous.leaf_hash)
+def _shifted_by_one(entry: Entry) -> bool:
+    """Whether the entry was signed for the position before or after the one it is at (the
+    trace of one row inserted or removed before it, even when its link looks right because
+    the row before it replays another row's hashes)."""
+    return any(
+        entry._replace(position=p).derived_leaf() == entry.leaf_hash
+        for p in (entry.position - 1, entry.position + 1)
+        if p >= 0
+    )
 
 
 def verify_ledger(
     url: str,
-    table: str,
     keys: dict[str, VerifierKey],
-    checkpoints: Sequence[SignedCheckpoint],
+    kept: Sequence[SignedCheckpoint] = (),
+    *,
+    table: str = EVENTS_TABLE,
     workers: int | None = None,
+    chunk: int = CHUNK,
+    serial_below: int = SERIAL_BELOW,
+    signatures: bool = True,
 ) -> Report:
-    """Verify every row, then every checkpoint against the re-derived Merkle tree."""
+    """Verify every row, the keys' life cycle, and every stored and kept checkpoint."""
+    if chunk < 1 or chunk & (chunk - 1):
+        raise ValueError(f"chunk must be a power of two, not {chunk}")
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
-            count, last = conn.execute(
-                sa.text(f"SELECT count(*), max(position) FROM {table}")
-            ).one()
+            if not sa.inspect(conn).has_table(table):
+                raise VerifyInputError(f"no ledger in this database (table {table} does not exist)")
+            total, usable, end = survey(conn, table)
+            lifecycle = key_lifecycle(conn, table, keys)
+            notes = stored_notes(conn, table)
+    except sa.exc.SQLAlchemyError as error:
+        raise VerifyInputError(_reason(error)) from None
     finally:
         engine.dispose()
-    end = 0 if last is None else last + 1
-    key_lines = [key.encode() for key in keys.values()]
-    ranges = [(start, min(start + CHUNK, end)) for start in range(0, end, CHUNK)]
-    workers = workers or os.cpu_count() or 1
-    if count < SERIAL_BELOW or workers == 1:
-        results = [check_range(url, table, a, b, key_lines) for a, b in ranges]
-    else:
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            futures = [pool.submit(check_range, url, table, a, b, key_lines) for a, b in ranges]
-            results = [future.result() for future in futures]
-    leaves_blob = b"".join(blob for blob, _ in results)
-    leaves = [leaves_blob[i : i + 32] for i in range(0, len(leaves_blob), 32)]
-    report = Report(size=len(leaves))
-    report.problems = [problem for _, found in results for problem in found][:MAX_PROBLEMS]
-    report.root_hash = root_from_leaf_hashes(leaves).hex()
-    for signed in checkpoints:
-        report.problems += _check_checkpoint(signed, leaves)
-        report.checkpoints_checked.append(signed.checkpoint.tree_size)
+    check = RangeCheck(
+        url, table, tuple(k.encode() for k in keys.values()), lifecycle.as_plain(), signatures
+    )
+    ranges = [(start, min(start + chunk, end)) for start in range(0, end, chunk)]
+    try:
+        results = _run(check, ranges, workers or os.cpu_count() or 1, usable < serial_below)
+    except sa.exc.SQLAlchemyError as error:
+        raise VerifyInputError(_reason(error)) from None
+    report = Report(size=end, signatures_checked=signatures)
+    failures = [failure for result in results for failure in result.failures]
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            report.add(diagnose(failures, conn, table, keys))
+    finally:
+        engine.dispose()
+    report.add(lifecycle.problems)
+    if total != usable:
+        report.add(
+            [Problem(None, INSERTED, f"{total - usable} rows have no position in 0..{end - 1}")]
+        )
+    roots = RangeRoots(chunk, results)
+    report.root_hash = roots.root(end).hex()
+    checked, problems = audit_checkpoints(notes, kept, keys, lifecycle.as_plain(), roots, end)
+    report.checkpoints_checked = checked
+    report.add(problems)
     return report
 
 
-def _check_checkpoint(signed: SignedCheckpoint, leaves: list[bytes]) -> list[Problem]:
-    size = signed.checkpoint.tree_size
-    if size > len(leaves):
-        return [
-            Problem(
-                len(leaves),
-                "truncated",
-                f"checkpoint covers {size} entries, the ledger holds {len(leaves)}",
-            )
-        ]
-    if root_from_leaf_hashes(leaves[:size]) != signed.checkpoint.root_hash:
-        return [
-            Problem(
-                None,
-                "checkpoint",
-                f"entries 0..{size - 1} do not reproduce the root of the checkpoint at size {size}",
-            )
-        ]
-    return []
+def key_lifecycle(conn: sa.Connection, table: str, keys: dict[str, VerifierKey]) -> KeyLifecycle:
+    return KeyLifecycle.derive(first_key(conn, table), _key_events(conn, table, keys), keys)
+
+
+def _key_events(conn: sa.Connection, table: str, keys: dict[str, VerifierKey]) -> list[KeyEvent]:
+    """Handovers and revocations from rows that are what they claim: signed by a trusted
+    key, content matching the signed leaf at their position."""
+    events = []
+    for entry in rows_with_topics(conn, table, KEY_EVENT_TOPICS):
+        if entry.signed_by(keys) and entry.derived_leaf() == entry.leaf_hash:
+            parsed = KeyEvent.parse(entry.position, entry.key_id, entry.topic, entry.state)
+            if parsed is not None:
+                events.append(parsed)
+    return events
+
+
+def _run(
+    check: RangeCheck, ranges: list[tuple[int, int]], workers: int, serial: bool
+) -> list[RangeResult]:
+    if serial or workers == 1 or len(ranges) < 2:
+        return [check(bounds) for bounds in ranges]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        return list(pool.map(check, ranges))
+
+
+def _reason(error: sa.exc.SQLAlchemyError) -> str:
+    orig = getattr(error, "orig", None) or error
+    lines = str(orig).strip().splitlines() or [type(orig).__name__]
+    return f"cannot open the ledger database: {lines[-1].strip()}"

@@ -55,7 +55,7 @@ class Desk:
             app=open_application(Registration, settings),
             vault=Vault(settings.keys_dir),
             blobs=BlobStore(settings.blobs_dir),
-            now=settings.clock or datetime.now(SHANGHAI),
+            now=settings.now().astimezone(SHANGHAI),
         )
 
     def actor(self, login: str | None) -> Actor:

@@ -23,7 +23,6 @@ import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -55,10 +54,6 @@ class PlatformFault(Exception):
 @functools.cache
 def desk(settings: Settings) -> Submissions:
     return open_application(Submissions, settings)
-
-
-def now(settings: Settings) -> datetime:
-    return settings.clock or datetime.now(UTC)
 
 
 def sandbox_for(settings: Settings) -> Sandbox:
@@ -96,7 +91,7 @@ def run_inference(submission_id: str, job_id: str) -> str:
     if submission.final or submission.inference is not None:
         return "already recorded"
     submissions.begin_inference(
-        ident, job_id=job_id, runner=socket.gethostname(), now=now(settings)
+        ident, job_id=job_id, runner=socket.gethostname(), now=settings.now()
     )
     testset = testset_store(settings).path(submission.testset_sha256)
     run_dir = settings.home / "runs" / job_id
@@ -138,7 +133,7 @@ def run_inference(submission_id: str, job_id: str) -> str:
         peak_gpu_bytes=result.peak_gpu_bytes,
         runner_version=RUNNER_VERSION,
         log_sha256=log_sha256,
-        now=now(settings),
+        now=settings.now(),
     )
     return "completed"
 
@@ -168,7 +163,7 @@ def _report_failure(
         exit_code=result.exit_code,
         validation_report=None,
         log_sha256=log_sha256,
-        now=now(settings),
+        now=settings.now(),
     )
 
 
@@ -246,7 +241,7 @@ def run_scoring(submission_id: str, job_id: str) -> str:
             exit_code=0,
             validation_report=[problem.__dict__ for problem in invalid.problems],
             log_sha256=submission.inference["log_sha256"],
-            now=now(settings),
+            now=settings.now(),
         )
         return "invalid_output"
     breakdown = scored.breakdown
@@ -262,7 +257,7 @@ def run_scoring(submission_id: str, job_id: str) -> str:
         scoring_version=breakdown["scoring_code"]["huiyan"],
         gates_passed=breakdown["gates"]["passed"],
         efficiency=efficiency_score(case_seconds, rules.track(submission.track).t_ref_seconds),
-        now=now(settings),
+        now=settings.now(),
     )
     return "scored"
 
@@ -297,12 +292,12 @@ def inference_gave_up(job: Any, connection: Any, kind: Any, value: Any, tracebac
         exit_code=None,
         validation_report=None,
         log_sha256=None,
-        now=now(settings),
+        now=settings.now(),
     )
 
 
 def scoring_gave_up(job: Any, connection: Any, kind: Any, value: Any, traceback: Any) -> None:
     settings = Settings.from_env()
     desk(settings).fail_scoring(
-        UUID(job.meta["submission_id"]), job_id=job.id, detail=_fault(value), now=now(settings)
+        UUID(job.meta["submission_id"]), job_id=job.id, detail=_fault(value), now=settings.now()
     )

@@ -47,5 +47,5 @@ def test_golden_round_of_version_1_replays_and_verifies(tmp_path, sqlite_url):
                 assert str(getattr(aggregate, name)) == value, (ident, name)
     assert scored == 3
     keys = keyring_for(settings).verifier_keys()
-    report = verify_ledger(sqlite_url, "ledger_events", keys, [])
+    report = verify_ledger(sqlite_url, keys)
     assert report.intact and report.size == len(lines)

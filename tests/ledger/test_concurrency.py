@@ -17,9 +17,10 @@ from ledger.verify import verify_ledger
 
 def append_many(url: str, keys_dir: str, count: int, barrier) -> None:
     """One writer process: ``count`` single-event transactions."""
-    key = Keyring(Path(keys_dir), "test/ledger").signing_key()
     recorder = ChainingApplicationRecorder(
-        LedgerDatastore(url=url), signing_key=key, events_table_name="ledger_events"
+        LedgerDatastore(url=url),
+        keyring=Keyring(Path(keys_dir), "test/ledger"),
+        events_table_name="ledger_events",
     )
     originator = uuid4()
     barrier.wait()
@@ -32,7 +33,7 @@ def race(url: str, keys_dir: Path, writers: int, appends: int) -> None:
     keyring = Keyring(keys_dir, "test/ledger")
     recorder = ChainingApplicationRecorder(
         LedgerDatastore(url=url),
-        signing_key=keyring.signing_key(),
+        keyring=keyring,
         events_table_name="ledger_events",
     )
     recorder.create_table()
@@ -59,7 +60,7 @@ def assert_gapless_and_intact(url: str, keys_dir: Path, expected: int) -> None:
         assert list(positions) == list(range(expected))
     engine.dispose()
     keys = Keyring(keys_dir, "test/ledger").verifier_keys()
-    report = verify_ledger(url, "ledger_events", keys, [], workers=2)
+    report = verify_ledger(url, keys, workers=2)
     assert report.problems == []
     assert report.size == expected
 

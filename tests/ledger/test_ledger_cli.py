@@ -24,7 +24,7 @@ def test_append_returns_receipts_that_verify_on_their_own(sqlite_settings):
     key = keyring_for(sqlite_settings).signing_key()
     recorder = ChainingApplicationRecorder(
         LedgerDatastore(url=sqlite_settings.database_url),
-        signing_key=key,
+        keyring=keyring_for(sqlite_settings),
         events_table_name="ledger_events",
     )
     recorder.create_table()
@@ -77,11 +77,12 @@ def test_checkpoint_is_a_signed_c2sp_note_and_is_kept(sqlite_settings, cli):
 def test_consistency_between_two_checkpoints_is_provable(settings):
     fill(settings, 3)
     the_ledger = Ledger.from_settings(settings)
-    old = the_ledger.issue_checkpoint(NOW).checkpoint
+    old_signed = the_ledger.issue_checkpoint(NOW)
     fill(settings, 4)
-    new = the_ledger.issue_checkpoint(NOW).checkpoint
+    new_signed = the_ledger.issue_checkpoint(NOW)
+    old, new = old_signed.checkpoint, new_signed.checkpoint
     assert (old.tree_size, new.tree_size) == (6, 14)
-    proof = the_ledger.consistency_proof(old.tree_size, new.tree_size)
+    proof = the_ledger.consistency_proof(old_signed, new_signed)
     verify_consistency(old.tree_size, new.tree_size, old.root_hash, new.root_hash, proof)
 
 
@@ -133,10 +134,10 @@ def test_keys_are_private_and_rotation_keeps_old_public_keys(sqlite_settings, cl
             sa.text("SELECT topic, state, key_id FROM ledger_events ORDER BY position DESC LIMIT 1")
         ).one()
     engine.dispose()
-    assert topic == "ledger.key_history:KeyHistory.Rotated"
+    assert topic == "ledger.key_history:KeyHistory.HandedOver"
     assert key_id == second
     recorded = json.loads(state)
-    assert (recorded["retired"], recorded["active"]) == (first, second)
+    assert (recorded["retired"], recorded["successor"]) == (first, second)
     assert recorded["reason"] == "yearly rotation"
     # History signed by the old key and by the new one verifies together.
     fill(sqlite_settings, 2)
@@ -150,9 +151,11 @@ def test_verify_checks_a_checkpoint_the_caller_kept(sqlite_settings, cli, tmp_pa
     fill(sqlite_settings, 4)
     cli(sqlite_settings, "ledger", "checkpoint")
     result = cli(sqlite_settings, "ledger", "verify", "--checkpoint", str(kept), "--json")
-    assert json.loads(result.output)["checkpoints_checked"] == [16, 8]
+    # Every stored checkpoint is checked, and the kept one (the same note as the first).
+    assert json.loads(result.output)["checkpoints_checked"] == [8, 16]
     # Rewrite history below the kept checkpoint, re-signing it with the ledger's own key and
-    # issuing a fresh checkpoint: only the kept checkpoint can still tell.
+    # issuing a fresh checkpoint: only the kept checkpoint can still tell, and it proves that
+    # the key signed two histories.
     engine = sa.create_engine(sqlite_settings.database_url)
     with engine.begin() as conn:
         conn.execute(sa.text("DELETE FROM ledger_events"))
@@ -164,7 +167,8 @@ def test_verify_checks_a_checkpoint_the_caller_kept(sqlite_settings, cli, tmp_pa
     result = cli(sqlite_settings, "ledger", "verify", "--checkpoint", str(kept), "--json")
     assert result.exit_code == 1
     report = json.loads(result.output)
-    assert [p["kind"] for p in report["problems"]] == ["checkpoint"]
+    assert [p["kind"] for p in report["problems"]] == ["fork"]
+    assert kept.read_text() in report["problems"][0]["notes"]
 
 
 def test_verify_with_exported_keys_offline(sqlite_settings, cli, tmp_path):
@@ -273,7 +277,7 @@ def test_a_provisioned_key_signs_and_no_private_key_is_written(sqlite_settings, 
         assert set(conn.execute(sa.text("SELECT key_id FROM ledger_events")).scalars()) == {key_id}
     engine.dispose()
     with pytest.raises(LedgerKeyError, match="provisioned"):
-        keyring.rotate()
+        keyring.new_key()
 
 
 def test_the_transcoder_carries_dates_and_bytes_through_the_ledger(sqlite_settings):

@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 from eventsourcing.tests.persistence import (
+    AggregateRecorderTestCase,
     ApplicationRecorderTestCase,
     NonInterleavingNotificationIDsBaseCase,
     ProcessRecorderTestCase,
@@ -37,7 +38,7 @@ class _Database:
             self.url = create_postgres_database()
         else:
             self.url = f"sqlite:///{Path(self._tmp.name) / 'ledger.sqlite3'}"
-        self.signing_key = Keyring(Path(self._tmp.name) / "keys", "test/ledger").signing_key()
+        self.keyring = Keyring(Path(self._tmp.name) / "keys", "test/ledger")
         self.datastores: list[LedgerDatastore] = []
 
     def tearDown(self) -> None:
@@ -55,7 +56,7 @@ class _Database:
 
     def create_recorder(self):
         recorder = ChainingApplicationRecorder(
-            self._datastore(), signing_key=self.signing_key, events_table_name="ledger_events"
+            self._datastore(), keyring=self.keyring, events_table_name="ledger_events"
         )
         recorder.create_table()
         return recorder
@@ -65,12 +66,43 @@ class _ProcessDatabase(_Database):
     def create_recorder(self):
         recorder = ChainingProcessRecorder(
             self._datastore(),
-            signing_key=self.signing_key,
+            keyring=self.keyring,
             events_table_name="ledger_events",
             tracking_table_name="test_tracking",
         )
         recorder.create_table()
         return recorder
+
+
+class _FactoryDatabase(_Database):
+    """The recorder the persistence module's factory gives for ``aggregate_recorder()``."""
+
+    def create_recorder(self):
+        from eventsourcing.utils import Environment
+
+        from ledger.persistence import ChainingAggregateRecorder, LedgerFactory
+
+        factory = LedgerFactory(
+            Environment(
+                env={
+                    "SQLALCHEMY_URL": self.url,
+                    "LEDGER_KEYS_DIR": str(self.keyring.folder),
+                    "LEDGER_KEY_NAME": "test/ledger",
+                }
+            )
+        )
+        self.datastores.append(factory.datastore)
+        recorder = factory.aggregate_recorder()
+        assert isinstance(recorder, ChainingAggregateRecorder)
+        return recorder
+
+
+class TestAggregateRecorderSQLite(_FactoryDatabase, AggregateRecorderTestCase):
+    pass
+
+
+class TestAggregateRecorderPostgres(_FactoryDatabase, AggregateRecorderTestCase):
+    postgres = True
 
 
 class TestApplicationRecorderSQLite(_Database, ApplicationRecorderTestCase):
@@ -97,4 +129,9 @@ class TestProcessRecorderPostgres(_ProcessDatabase, ProcessRecorderTestCase):
     postgres = True
 
 
-del ApplicationRecorderTestCase, NonInterleavingNotificationIDsBaseCase, ProcessRecorderTestCase
+del (
+    AggregateRecorderTestCase,
+    ApplicationRecorderTestCase,
+    NonInterleavingNotificationIDsBaseCase,
+    ProcessRecorderTestCase,
+)

@@ -1,0 +1,155 @@
+"""Reading the events table as evidence: every column may have been edited with plain SQL.
+
+A row becomes an ``Entry`` only when its columns have the types the recorder writes; anything
+else (a NULL, a text position, an originator id that is not a UUID) is a ``RowError``, which a
+verifier reports as a problem at that row instead of stopping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+from uuid import UUID
+
+import sqlalchemy as sa
+
+from ledger.entry import GENESIS, chain_hash, entry_leaf_hash, signed_message
+from ledger.keys import VerifierKey
+
+# Positions a verifier reads; a row outside them (negative, NULL, text, absurdly large) is
+# counted apart and reported, never silently skipped.
+MAX_POSITION = 1 << 48
+
+COLUMNS = (
+    "position, originator_id, originator_version, topic, state, "
+    "leaf_hash, prev_hash, key_id, signature"
+)
+
+
+class RowError(ValueError):
+    """A stored row whose columns are not what the recorder writes."""
+
+
+class Entry(NamedTuple):
+    """One stored row, its columns decoded once."""
+
+    position: int
+    originator_id: UUID
+    originator_version: int
+    topic: str
+    state: bytes
+    leaf_hash: bytes
+    prev_hash: bytes
+    key_id: str
+    signature: bytes
+
+    @classmethod
+    def of(cls, row: Sequence[Any]) -> Entry:
+        position, originator, version, topic, state, leaf, prev, key_id, signature = row
+        try:
+            if isinstance(originator, bytes | memoryview):  # SQLite keeps a UUID as 16 bytes
+                originator = UUID(bytes=bytes(originator))
+            elif not isinstance(originator, UUID):
+                originator = UUID(str(originator))
+            entry = cls(
+                position,
+                originator,
+                version,
+                topic,
+                bytes(state),
+                bytes(leaf),
+                bytes(prev),
+                key_id,
+                bytes(signature),
+            )
+        except (TypeError, ValueError) as error:
+            raise RowError(f"columns that do not decode ({error})") from None
+        if not (
+            isinstance(position, int)
+            and isinstance(version, int)
+            and isinstance(topic, str)
+            and isinstance(key_id, str)
+            and 0 <= version < 1 << 64
+            and len(entry.leaf_hash) == len(entry.prev_hash) == 32
+        ):
+            raise RowError("columns of the wrong type or size")
+        return entry
+
+    def derived_leaf(self) -> bytes:
+        return entry_leaf_hash(
+            self.position, self.originator_id, self.originator_version, self.topic, self.state
+        )
+
+    def chain(self) -> bytes:
+        """The chain hash this entry hands to the next one (from its signed columns)."""
+        return chain_hash(self.prev_hash, self.leaf_hash)
+
+    def signed_by(self, keys: dict[str, VerifierKey]) -> bool:
+        key = keys.get(self.key_id)
+        return key is not None and key.verify(
+            self.signature, signed_message(self.leaf_hash, self.prev_hash)
+        )
+
+    def links_to(self, previous: Entry | None) -> bool:
+        if previous is None:
+            return self.prev_hash == GENESIS
+        return self.prev_hash == previous.chain()
+
+
+def select_range(table: str) -> sa.TextClause:
+    return sa.text(
+        f"SELECT {COLUMNS} FROM {table} "
+        "WHERE position >= :start AND position < :stop ORDER BY position"
+    )
+
+
+def survey(conn: sa.Connection, table: str) -> tuple[int, int, int]:
+    """(rows in all, rows with a usable position, one past the largest usable position)."""
+    total, usable, last = conn.execute(
+        sa.text(
+            f"SELECT count(*), count(CASE WHEN position >= 0 AND position < {MAX_POSITION} "
+            f"THEN 1 END), max(CASE WHEN position >= 0 AND position < {MAX_POSITION} "
+            f"THEN position END) FROM {table}"
+        )
+    ).one()
+    return total, usable, 0 if last is None else int(last) + 1
+
+
+def rows_at(conn: sa.Connection, table: str, start: int, stop: int) -> list[Sequence[Any]]:
+    return list(conn.execute(select_range(table), {"start": start, "stop": stop}).all())
+
+
+def rows_where(conn: sa.Connection, table: str, column: str, value: Any) -> list[Entry]:
+    """Rows whose (signed) ``column`` equals ``value``; rows that do not decode are left out."""
+    result = conn.execute(
+        sa.text(
+            f"SELECT {COLUMNS} FROM {table} WHERE {column} = :value "
+            f"AND position >= 0 AND position < {MAX_POSITION} ORDER BY position"
+        ),
+        {"value": value},
+    )
+    entries = []
+    for row in result:
+        try:
+            entries.append(Entry.of(row))
+        except RowError:
+            continue
+    return entries
+
+
+def rows_with_topics(conn: sa.Connection, table: str, topics: Sequence[str]) -> list[Entry]:
+    entries = []
+    for topic in topics:
+        entries += rows_where(conn, table, "topic", topic)
+    return sorted(entries, key=lambda e: e.position)
+
+
+def first_key(conn: sa.Connection, table: str) -> str | None:
+    """The key of the lowest-positioned row: the key the ledger started with."""
+    value = conn.execute(
+        sa.text(
+            f"SELECT key_id FROM {table} WHERE position >= 0 AND position < {MAX_POSITION} "
+            "ORDER BY position LIMIT 1"
+        )
+    ).scalar_one_or_none()
+    return value if isinstance(value, str) else None
