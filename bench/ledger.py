@@ -1,12 +1,15 @@
 """Ledger benchmark: what the chain costs on writes, how fast verify runs. Prints, asserts nothing.
 
-    .venv/bin/python -m bench.ledger [--postgres URL] [--rounds 5] [--verify-events 50000]
+    .venv/bin/python -m bench.ledger [--postgres URL] [--rounds 5] [--verify-events 100000]
 
 For each database (a SQLite file, and PostgreSQL when a URL is given) it appends through the
 plain eventsourcing-sqlalchemy recorder and through huiyan's chaining recorder, in alternating
 rounds on the same database, for 1-event and 100-event transactions, and prints events/s and
 the ratio (chained / plain; targets >= 0.85 and >= 0.6). Then it verifies a ledger of
-``--verify-events`` events with every core (target >= 25,000 events/s on 2 cores).
+``--verify-events`` events with every core, in the same run as it measures this machine's
+single-core Ed25519 verification rate (before and after, averaged): verify is bounded by
+Ed25519, so its figure is printed beside the ceiling (that rate x cores used; target >= 0.9
+of it) and the ``--no-signatures`` pass beside its own target (>= 250,000 events/s).
 Proof times at 10^6 events are measured by bench/merkle.py.
 """
 
@@ -53,7 +56,7 @@ def compare(url: str, keys_dir: Path, rounds: int) -> list[tuple[str, float, flo
     plain.create_table()
     chained = ChainingApplicationRecorder(
         LedgerDatastore(url=url),
-        signing_key=Keyring(keys_dir, "bench/ledger").signing_key(),
+        keyring=Keyring(keys_dir, "bench/ledger"),
         events_table_name="ledger_events",
     )
     chained.create_table()
@@ -71,31 +74,51 @@ def compare(url: str, keys_dir: Path, rounds: int) -> list[tuple[str, float, flo
     return rows
 
 
-def fill_and_verify(url: str, keys_dir: Path, events: int) -> tuple[float, bool]:
-    key = Keyring(keys_dir, "bench/ledger")
+def fill(url: str, keys_dir: Path, events: int) -> Keyring:
+    keyring = Keyring(keys_dir, "bench/ledger")
     recorder = ChainingApplicationRecorder(
-        LedgerDatastore(url=url), signing_key=key.signing_key(), events_table_name="verify_events"
+        LedgerDatastore(url=url), keyring=keyring, events_table_name="verify_events"
     )
     recorder.create_table()
     for batch in batches(500, events // 500):
         recorder.insert_events(batch)
     recorder.datastore.engine.dispose()
+    return keyring
+
+
+def verify_rate(url: str, keyring: Keyring, events: int, signatures: bool) -> float:
     started = time.perf_counter()
-    report = verify_ledger(url, "verify_events", key.verifier_keys(), [])
-    return events / (time.perf_counter() - started), report.intact
+    report = verify_ledger(
+        url, keyring.verifier_keys(), table="verify_events", signatures=signatures
+    )
+    elapsed = time.perf_counter() - started
+    assert report.intact and report.size == events, report.problems[:3]
+    return events / elapsed
 
 
 def ed25519_verify_rate(count: int = 5_000) -> float:
-    """What one core does with Ed25519 verification alone: the ceiling verify works under."""
+    """What one core does with Ed25519 verification alone: the ceiling verify works under.
+    Distinct messages, as in a ledger (one message verified again and again runs faster)."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     key = Ed25519PrivateKey.generate()
-    message = b"huiyan-ledger-sig/v1\n" + bytes(64)
-    signature, public = key.sign(message), key.public_key()
+    messages = [b"huiyan-ledger-sig/v1\n" + os.urandom(64) for _ in range(count)]
+    signed = [(key.sign(message), message) for message in messages]
+    public = key.public_key()
     started = time.perf_counter()
-    for _ in range(count):
+    for signature, message in signed:
         public.verify(signature, message)
     return count / (time.perf_counter() - started)
+
+
+def parallel_ed25519_rate(processes: int, count: int = 5_000) -> float:
+    """Ed25519 verifications/s with ``processes`` processes at once: what this machine's
+    cores really deliver together (on a shared virtual machine, less than rate x cores)."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    with context.Pool(processes) as pool:
+        return sum(pool.map(ed25519_verify_rate, [count] * processes))
 
 
 def main() -> None:
@@ -117,12 +140,29 @@ def main() -> None:
             for workload, plain, chained in compare(url, keys_dir, args.rounds):
                 ratio = chained / plain
                 print(f"{name:<20} {workload:<16} {plain:>11,.0f} {chained:>12,.0f} {ratio:>6.2f}")
-        ceiling = ed25519_verify_rate()
-        print(f"Ed25519 verification alone: {ceiling:,.0f}/s on one core")
+        cores = os.cpu_count() or 1
         for name, url in databases:
-            speed, intact = fill_and_verify(url, keys_dir, args.verify_events)
+            keyring = fill(url, keys_dir, args.verify_events)
             events = f"{args.verify_events:,} events"
-            print(f"verify {name}: {events}, {speed:,.0f} events/s, intact={intact}")
+            before = ed25519_verify_rate()
+            full = verify_rate(url, keyring, args.verify_events, signatures=True)
+            after = ed25519_verify_rate()
+            together = parallel_ed25519_rate(cores)
+            fast = verify_rate(url, keyring, args.verify_events, signatures=False)
+            one_core = (before + after) / 2
+            ceiling = one_core * cores
+            print(
+                f"verify {name}, {events}: {full:,.0f} events/s; Ed25519 alone "
+                f"{one_core:,.0f}/s on one core (before {before:,.0f}, after {after:,.0f}), "
+                f"ceiling {ceiling:,.0f}/s on {cores} cores: {full / ceiling:.2f} of it "
+                "(target >= 0.90); "
+                f"{cores} processes of Ed25519 alone do {together:,.0f}/s together: "
+                f"{full / together:.2f} of that"
+            )
+            print(
+                f"verify {name}, {events}, --no-signatures: {fast:,.0f} events/s "
+                "(target >= 250,000)"
+            )
         if args.postgres:
             engine = sa.create_engine(args.postgres)
             with engine.begin() as conn:

@@ -29,7 +29,7 @@ from ledger.report import BAD_HANDOVER, RETIRED_KEY, REVOKED_KEY, Problem
 KEY_HISTORY_NAMESPACE = UUID("6f1c9a52-3d0e-4b8f-9a77-0c2e5d4b1a90")
 HANDOVER_TOPIC = "ledger.key_history:KeyHistory.HandedOver"
 REVOKED_TOPIC = "ledger.key_history:KeyHistory.Revoked"
-KEY_EVENT_TOPICS = (HANDOVER_TOPIC, REVOKED_TOPIC)
+KEY_EVENT_TOPICS = frozenset((HANDOVER_TOPIC, REVOKED_TOPIC))
 HANDOVER_PREFIX = b"huiyan-ledger-handover/v1\n"
 
 

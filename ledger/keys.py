@@ -56,7 +56,7 @@ class VerifierKey:
     def verify(self, signature: bytes, message: bytes) -> bool:
         try:
             self.public_key.verify(signature, message)
-        except InvalidSignature:
+        except (InvalidSignature, TypeError, ValueError):  # a stored value may be anything
             return False
         return True
 

@@ -17,10 +17,11 @@ from ledger.checkpoint_audit import checkpoints_table_name
 from ledger.entry import Receipt
 from ledger.keys import Keyring, VerifierKey
 from ledger.merkle import Frontier, verify_consistency, verify_inclusion
+from ledger.range_check import check_rows, window_failures
 from ledger.rows import Entry, RowError, rows_at, survey
 from ledger.settings import EVENTS_TABLE, Settings
 from ledger.tree import LedgerTree, SqlLeafSource
-from ledger.verify import check_rows, key_lifecycle
+from ledger.verify import key_lifecycle
 
 
 class LedgerError(Exception):
@@ -190,7 +191,7 @@ class Ledger:
         start = 0 if base is None else base.checkpoint.tree_size
         with self.engine.connect() as conn:
             total, usable, size = survey(conn, self.events_table)
-            windows = key_lifecycle(conn, self.events_table, keys).as_plain()
+            lifecycle = key_lifecycle(conn, self.events_table, keys)
             rows = rows_at(conn, self.events_table, max(start - 1, 0), size)
         if total != usable or usable != size:
             raise LedgerError(
@@ -201,9 +202,10 @@ class Ledger:
             raise LedgerError(
                 f"the ledger holds {size} entries, fewer than its checkpoint at size {start}"
             )
-        checked = check_rows(rows, start, size, keys, windows)
-        if checked.failures:
-            failure = checked.failures[0]
+        checked = check_rows(rows, start, size, keys)
+        failures = checked.failures + window_failures([checked], lifecycle)
+        if failures:
+            failure = min(failures, key=lambda f: f.position)
             raise LedgerError(
                 f"refusing to sign: the entry at position {failure.position} does not verify "
                 f"({failure.raw.value}); run `huiyan ledger verify`"

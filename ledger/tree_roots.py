@@ -14,8 +14,8 @@ from typing import Protocol
 from ledger.merkle import (
     EMPTY_ROOT,
     Frontier,
+    perfect_root,
     perfect_subtrees,
-    root_from_leaf_hashes,
     subtree_root,
 )
 
@@ -25,7 +25,7 @@ def range_subtree_hashes(start: int, leaves: Sequence[bytes]) -> list[bytes]:
     hashes = []
     for level, index in perfect_subtrees(start, start + len(leaves)):
         first = (index << level) - start
-        hashes.append(root_from_leaf_hashes(leaves[first : first + (1 << level)]))
+        hashes.append(perfect_root(leaves[first : first + (1 << level)]))
     return hashes
 
 
