@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -104,6 +104,45 @@ def check_model(kind: str, ref: str) -> None:
 
 
 class Submission(ContestAggregate):
+    class InferenceCompleted(ContestAggregate.Event):
+        """v2 adds ``output_sha256`` (the whole output tree) and ``sandbox_warnings``."""
+
+        class_version = 2
+        job_id: str
+        predictions_sha256: str
+        output_sha256: str
+        sandbox_warnings: list[str]
+        case_seconds: dict[str, float]
+        model_load_seconds: float | None
+        peak_ram_bytes: int | None
+        peak_gpu_bytes: int | None
+        runner_version: str
+        log_sha256: str | None
+        at: datetime
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            # A v1 run stored its output under the hash of predictions.json alone.
+            state["output_sha256"] = state["predictions_sha256"]
+            state["sandbox_warnings"] = []
+
+    class InferenceFailed(ContestAggregate.Event):
+        """v2 adds ``sandbox_warnings``."""
+
+        class_version = 2
+        job_id: str
+        reason: str
+        detail: str
+        exit_code: int | None
+        validation_report: list[dict[str, Any]] | None
+        log_sha256: str | None
+        sandbox_warnings: list[str]
+        at: datetime
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["sandbox_warnings"] = []
+
     @classmethod
     def submit(
         cls,
@@ -199,6 +238,7 @@ class Submission(ContestAggregate):
         *,
         job_id: str,
         predictions_sha256: str,
+        output_sha256: str,
         case_seconds: dict[str, float],
         model_load_seconds: float | None,
         peak_ram_bytes: int | None,
@@ -206,15 +246,22 @@ class Submission(ContestAggregate):
         runner_version: str,
         log_sha256: str | None,
         now: datetime,
+        sandbox_warnings: Sequence[str] = (),
     ) -> bool:
+        """``output_sha256`` addresses everything the run wrote (the tree of its output
+        folder), which is what the scorer reads; ``case_seconds`` are the platform's own
+        measurements; ``sandbox_warnings`` says where the isolation was weaker than promised."""
         if self.final or self.inference is not None:
             return False
         require_sha256("predictions", predictions_sha256)
+        require_sha256("output", output_sha256)
         if log_sha256 is not None:
             require_sha256("log", log_sha256)
         self._inference_completed(
             job_id=job_id,
             predictions_sha256=predictions_sha256,
+            output_sha256=output_sha256,
+            sandbox_warnings=list(sandbox_warnings),
             case_seconds=dict(case_seconds),
             model_load_seconds=model_load_seconds,
             peak_ram_bytes=peak_ram_bytes,
@@ -225,11 +272,13 @@ class Submission(ContestAggregate):
         )
         return True
 
-    @event("InferenceCompleted")
+    @event(InferenceCompleted)
     def _inference_completed(
         self,
         job_id: str,
         predictions_sha256: str,
+        output_sha256: str,
+        sandbox_warnings: list[str],
         case_seconds: dict[str, float],
         model_load_seconds: float | None,
         peak_ram_bytes: int | None,
@@ -241,6 +290,8 @@ class Submission(ContestAggregate):
         self.inference = {
             "job_id": job_id,
             "predictions_sha256": predictions_sha256,
+            "output_sha256": output_sha256,
+            "sandbox_warnings": sandbox_warnings,
             "case_seconds": case_seconds,
             "model_load_seconds": model_load_seconds,
             "peak_ram_bytes": peak_ram_bytes,
@@ -261,6 +312,7 @@ class Submission(ContestAggregate):
         validation_report: list[dict[str, Any]] | None,
         log_sha256: str | None,
         now: datetime,
+        sandbox_warnings: Sequence[str] = (),
     ) -> bool:
         """After a completed inference only ``invalid_output`` is still taken: predictions may
         be validated against the truth in the scoring stage. Any other late report is a
@@ -278,11 +330,12 @@ class Submission(ContestAggregate):
             exit_code=exit_code,
             validation_report=validation_report,
             log_sha256=log_sha256,
+            sandbox_warnings=list(sandbox_warnings),
             at=require_aware(now, "now"),
         )
         return True
 
-    @event("InferenceFailed")
+    @event(InferenceFailed)
     def _inference_failed(
         self,
         job_id: str,
@@ -291,6 +344,7 @@ class Submission(ContestAggregate):
         exit_code: int | None,
         validation_report: list[dict[str, Any]] | None,
         log_sha256: str | None,
+        sandbox_warnings: list[str],
         at: datetime,
     ) -> None:
         self.failure = {
@@ -301,6 +355,7 @@ class Submission(ContestAggregate):
             "exit_code": exit_code,
             "validation_report": validation_report,
             "log_sha256": log_sha256,
+            "sandbox_warnings": sandbox_warnings,
             "at": at,
         }
         self.status = Status.FAILED
@@ -468,6 +523,7 @@ class Submissions(ContestDesk):
         actor: Actor,
         now: datetime,
         reason: str = "",
+        public: bool = False,
     ) -> None:
         actor.require(Role.ORGANISER, action="register a test set")
         testsets = self.testsets(contest_id)
@@ -480,6 +536,7 @@ class Submissions(ContestDesk):
             by=actor.account_id,
             now=now,
             reason=reason,
+            public=public,
         )
         self._save(testsets)
 
@@ -610,7 +667,10 @@ class Submissions(ContestDesk):
         to the recorded phase."""
         submission = self.submission(submission_id)
         phase = self.debug_phase(submission.contest_id)
-        debugging = phase.is_open if debug_phase_open is None else debug_phase_open
+        # A run on hidden data shows its exit reason, never its output: only a run on a public
+        # debug set shows its log and validation report, and only while the phase is open.
+        public = self.testsets(submission.contest_id).is_public(submission.testset_sha256)
+        debugging = public and (phase.is_open if debug_phase_open is None else debug_phase_open)
         view: dict[str, Any] = {
             "id": submission.id,
             "team_id": submission.team_id,

@@ -39,6 +39,24 @@ def require_sha256(field: str, value: str) -> str:
 class TestSets(ContestAggregate):
     __test__ = False  # a contest aggregate, not a pytest class
 
+    class Registered(ContestAggregate.Event):
+        """v2 adds ``public``: a public debug set (calibration data the teams may see), the
+        only kind of set whose runs' logs a team may read in the debug phase."""
+
+        class_version = 2
+        track: int
+        sha256: str
+        truth_sha256: str
+        cases: int
+        reason: str
+        public: bool
+        by: UUID
+        at: datetime
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["public"] = False
+
     @staticmethod
     def create_id(contest_id: UUID) -> UUID:
         return uuid5(TESTSETS_NAMESPACE, str(contest_id))
@@ -60,9 +78,11 @@ class TestSets(ContestAggregate):
         by: UUID,
         now: datetime,
         reason: str = "",
+        public: bool = False,
     ) -> None:
         """Makes a set the track's current one. Replacing it once the round is on changes
-        what later submissions are scored against, so that needs a written reason."""
+        what later submissions are scored against, so that needs a written reason.
+        ``public`` marks a public debug set; every other set is hidden."""
         contest.track(track)
         require_sha256("testset", sha256)
         require_sha256("truth", truth_sha256)
@@ -79,11 +99,12 @@ class TestSets(ContestAggregate):
             truth_sha256=truth_sha256,
             cases=cases,
             reason=reason.strip(),
+            public=public is True,
             by=by,
             at=now,
         )
 
-    @event("Registered")
+    @event(Registered)
     def _registered(
         self,
         track: int,
@@ -91,6 +112,7 @@ class TestSets(ContestAggregate):
         truth_sha256: str,
         cases: int,
         reason: str,
+        public: bool,
         by: UUID,
         at: datetime,
     ) -> None:
@@ -100,11 +122,18 @@ class TestSets(ContestAggregate):
             "truth_sha256": truth_sha256,
             "cases": cases,
             "reason": reason,
+            "public": public,
             "by": by,
             "at": at,
         }
         self.current[str(track)] = record
         self.history.append(record)
+
+    def is_public(self, sha256: str) -> bool:
+        """Whether the set was registered as a public debug set (never true of a hidden one,
+        even if the same bytes were registered both ways: hidden wins)."""
+        records = [r for r in self.history if r["sha256"] == sha256]
+        return bool(records) and all(r.get("public") for r in records)
 
     def in_force(self, track: int) -> dict[str, Any]:
         """The set a submission made now is scored on."""

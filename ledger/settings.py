@@ -42,7 +42,9 @@ class Settings:
     gpu: str | None = None
     run_wall_seconds: float = 3600.0
     run_memory_bytes: int = 16 << 30
+    run_output_bytes: int = 2 << 30
     events_table: str = EVENTS_TABLE
+    sandbox_unisolated: bool = False  # development only: run bundles without namespaces
 
     def now(self) -> datetime:
         """The one clock: ``HUIYAN_CLOCK`` when set (tests, rehearsals), else the system's UTC
@@ -90,6 +92,16 @@ class Settings:
         sandbox = env.get("HUIYAN_SANDBOX", "process")
         if sandbox not in ("process", "docker"):
             raise SettingsError(f"HUIYAN_SANDBOX must be process or docker (got {sandbox!r})")
+        unisolated = env.get("HUIYAN_SANDBOX_UNISOLATED", "")
+        if unisolated not in ("", "allow"):
+            raise SettingsError(
+                f"HUIYAN_SANDBOX_UNISOLATED must be allow or unset (got {unisolated!r})"
+            )
+        if unisolated and environment != "development":
+            raise SettingsError(
+                "HUIYAN_SANDBOX_UNISOLATED=allow is refused unless HUIYAN_ENV=development: "
+                "outside development a model never runs without isolation"
+            )
         return cls(
             home=home,
             database_url=database_url,
@@ -99,8 +111,12 @@ class Settings:
             key_path=Path(key_path) if key_path else None,
             origin=env.get("HUIYAN_LEDGER_ORIGIN", cls.origin),
             sandbox=sandbox,
+            sandbox_unisolated=bool(unisolated),
             gpu=env.get("HUIYAN_GPU") or None,
             run_wall_seconds=_positive(env, "HUIYAN_RUN_WALL_SECONDS", cls.run_wall_seconds),
+            run_output_bytes=int(
+                _positive(env, "HUIYAN_RUN_OUTPUT_MB", cls.run_output_bytes / (1 << 20)) * (1 << 20)
+            ),
             run_memory_bytes=int(
                 _positive(env, "HUIYAN_RUN_MEMORY_GB", cls.run_memory_bytes / (1 << 30)) * (1 << 30)
             ),

@@ -43,6 +43,15 @@ def worker(queue_names: tuple[str, ...], burst: bool) -> None:
             err=True,
         )
         sys.exit(2)
+    from workers.jobs import isolation_problem
+
+    if problem := isolation_problem(settings):
+        click.echo(
+            f"error: this worker cannot isolate models ({problem}); it refuses all work. "
+            "Fix the host, or in development only set HUIYAN_SANDBOX_UNISOLATED=allow",
+            err=True,
+        )
+        sys.exit(2)
     connection = Redis.from_url(settings.redis_url)
     queues = [Queue(name, connection=connection) for name in queue_names]
     Worker(queues, connection=connection).work(burst=burst, with_scheduler=True)

@@ -14,10 +14,9 @@ which refunds the team's submission slot.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import logging
-import math
+import os
 import shutil
 import socket
 import threading
@@ -36,13 +35,15 @@ from scoring.breakdown import score_track
 from scoring.efficiency import efficiency_score
 from scoring.errors import PredictionsInvalid
 from scoring.rules import parse_rules
-from workers.models import model_store, testset_store
+from workers.models import model_store, testset_store, tree_sha256
 from workers.queues import ALIVE_SECONDS, alive_key
 from workers.sandbox import ImageRef, Limits, RunResult, Sandbox
+from workers.sandbox.outputs import capped_output_dir, copy_outputs, release_output_dir
+from workers.sandbox.uids import leased_uid
 
+NOBODY = 65534
 RUNNER_VERSION = f"huiyan-runner/{metadata.version('huiyan')}"
 PREDICTIONS = "predictions.json"
-TIMINGS = "timings.json"
 MAX_DETAIL = 500
 log = logging.getLogger(__name__)
 
@@ -56,24 +57,49 @@ def desk(settings: Settings) -> Submissions:
     return open_application(Submissions, settings)
 
 
-def sandbox_for(settings: Settings) -> Sandbox:
+def sandbox_for(settings: Settings, uid: int = NOBODY) -> Sandbox:
+    """The backend the settings name, running the model as ``uid``. The process backend never
+    runs a model without isolation unless development explicitly allows it
+    (HUIYAN_SANDBOX_UNISOLATED=allow)."""
     if settings.sandbox == "docker":
         import docker
 
         from workers.sandbox.docker_backend import DockerSandbox
 
-        return DockerSandbox(docker.from_env(timeout=60))
+        return DockerSandbox(docker.from_env(timeout=60), uid=uid, gid=uid)
     from workers.sandbox.process import ProcessSandbox
 
-    return ProcessSandbox()
+    return ProcessSandbox(uid=uid, gid=uid, allow_fallback=settings.sandbox_unisolated)
+
+
+@contextmanager
+def run_uid() -> Iterator[int]:
+    """The uid one run's model gets: a leased one of its own when the worker is root (a
+    non-root worker's models run as the worker's own uid anyway)."""
+    if os.geteuid() != 0:
+        yield os.getuid()
+        return
+    with leased_uid() as uid:
+        yield uid
 
 
 def limits_for(settings: Settings) -> Limits:
     return Limits(
         wall_seconds=settings.run_wall_seconds,
         memory_bytes=settings.run_memory_bytes,
+        output_bytes=settings.run_output_bytes,
         gpu=settings.gpu,
     )
+
+
+def isolation_problem(settings: Settings) -> str | None:
+    """Why this host cannot run models as the settings require, or None. A worker asks at
+    start-up and refuses all work while the answer is not None."""
+    if settings.sandbox != "process" or settings.sandbox_unisolated:
+        return None
+    from workers.sandbox.process import ProcessSandbox
+
+    return ProcessSandbox().isolation_problem
 
 
 def predictions_folder(settings: Settings, predictions_sha256: str) -> Path:
@@ -95,44 +121,59 @@ def run_inference(submission_id: str, job_id: str) -> str:
     )
     testset = testset_store(settings).path(submission.testset_sha256)
     run_dir = settings.home / "runs" / job_id
-    shutil.rmtree(run_dir, ignore_errors=True)  # a retry starts from nothing
     output = run_dir / "output"
+    release_output_dir(output)
+    shutil.rmtree(run_dir, ignore_errors=True)  # a retry starts from nothing
     output.mkdir(parents=True)
     model: Path | ImageRef = (
         model_store(settings).path(submission.model_ref)
         if submission.model_kind == "bundle"
         else ImageRef(submission.model_ref)
     )
-    cases = json.loads((testset / "input" / "cases.json").read_text())
+    cases = [c["case_id"] for c in json.loads((testset / "input" / "cases.json").read_text())]
+    limits = limits_for(settings)
     try:
-        with progress(job_id, output, total=len(cases)):
-            result = sandbox_for(settings).run(
-                model, testset / "input", output, limits_for(settings)
-            )
-    except Exception as error:  # the sandbox could not run at all: the platform's fault
-        raise PlatformFault(f"sandbox: {type(error).__name__}: {error}") from error
-    log_sha256 = BlobStore(settings.blobs_dir).put(result.log) if result.log else None
-    if result.outcome != "completed" or not (output / PREDICTIONS).is_file():
-        _report_failure(submissions, ident, job_id, result, log_sha256, settings)
-        return result.outcome
-    predictions = (output / PREDICTIONS).read_bytes()
-    digest = hashlib.sha256(predictions).hexdigest()
-    target = predictions_folder(settings, digest)
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(output, target)
-    shutil.rmtree(run_dir, ignore_errors=True)
-    load_seconds, case_seconds = case_times(target, [c["case_id"] for c in cases], result)
+        with (
+            run_uid() as uid,
+            capped_output_dir(
+                output,
+                max_bytes=limits.output_bytes,
+                max_files=limits.output_files,
+                uid=uid,
+                gid=uid,
+            ) as cap_warnings,
+        ):
+            sandbox = sandbox_for(settings, uid)
+            try:
+                with progress(job_id, output, total=len(cases)):
+                    result = sandbox.run(model, testset / "input", output, limits)
+            except Exception as error:  # the sandbox could not run at all: the platform's
+                raise PlatformFault(f"sandbox: {type(error).__name__}: {error}") from error
+            warnings = [*cap_warnings, *result.warnings]
+            log_sha256 = BlobStore(settings.blobs_dir).put(result.log) if result.log else None
+            written = {f.path: f.sha256 for f in result.outputs}
+            if result.outcome != "completed" or PREDICTIONS not in written:
+                _report_failure(submissions, ident, job_id, result, log_sha256, warnings, settings)
+                return result.outcome
+            output_sha256 = tree_sha256(written)
+            target = predictions_folder(settings, output_sha256)
+            if not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                copy_outputs(output, result.outputs, target)
+    finally:
+        shutil.rmtree(run_dir, ignore_errors=True)
     submissions.complete_inference(
         ident,
         job_id=job_id,
-        predictions_sha256=digest,
-        case_seconds=case_seconds,
-        model_load_seconds=load_seconds,
+        predictions_sha256=written[PREDICTIONS],
+        output_sha256=output_sha256,
+        case_seconds=measured_case_seconds(cases, result.wall_seconds),
+        model_load_seconds=None,
         peak_ram_bytes=result.peak_ram_bytes,
         peak_gpu_bytes=result.peak_gpu_bytes,
         runner_version=RUNNER_VERSION,
         log_sha256=log_sha256,
+        sandbox_warnings=warnings,
         now=settings.now(),
     )
     return "completed"
@@ -144,6 +185,7 @@ def _report_failure(
     job_id: str,
     result: RunResult,
     log_sha256: str | None,
+    warnings: list[str],
     settings: Settings,
 ) -> None:
     if result.outcome == "completed":
@@ -163,27 +205,17 @@ def _report_failure(
         exit_code=result.exit_code,
         validation_report=None,
         log_sha256=log_sha256,
+        sandbox_warnings=warnings,
         now=settings.now(),
     )
 
 
-def case_times(
-    folder: Path, case_ids: list[str], result: RunResult
-) -> tuple[float | None, dict[str, float]]:
-    """Per-case inference times: the model's own ``timings.json`` when it is plausible (every
-    case, finite, not more in all than the wall clock we measured), otherwise the measured
-    wall time shared evenly. The model's figure is only trusted within our measurement."""
-    even = {case: result.wall_seconds / max(len(case_ids), 1) for case in case_ids}
-    try:
-        reported = json.loads((folder / TIMINGS).read_text())
-        load = float(reported.get("model_load_s", 0.0))
-        times = {case: float(reported["cases"][case]) for case in case_ids}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None, even
-    values = [load, *times.values()]
-    if all(math.isfinite(v) and v >= 0 for v in values) and sum(values) <= result.wall_seconds:
-        return load, times
-    return None, even
+def measured_case_seconds(case_ids: list[str], wall_seconds: float) -> dict[str, float]:
+    """Per-case inference time as the platform measured it: the run's wall time (from the
+    sandbox's side: start of the process to its exit, model loading included) shared evenly
+    among the cases. A model's own ``timings.json`` is never read: a model could claim
+    anything (SCORING.md §4; docs/workers.md)."""
+    return {case: wall_seconds / max(len(case_ids), 1) for case in case_ids}
 
 
 @contextmanager
@@ -228,7 +260,7 @@ def run_scoring(submission_id: str, job_id: str) -> str:
     if submission.final or submission.inference is None:
         return "nothing to score"
     rules = rules_of(settings, submissions, submission)
-    predictions = predictions_folder(settings, submission.inference["predictions_sha256"])
+    predictions = predictions_folder(settings, submission.inference["output_sha256"])
     truth = testset_store(settings).path(submission.testset_sha256) / "truth" / "truth.json"
     try:
         scored = score_track(submission.track, predictions / PREDICTIONS, truth, rules)

@@ -111,6 +111,7 @@ def completed(desk: Submissions, submission_id, job_id: str = "job-1") -> bool:
         submission_id,
         job_id=job_id,
         predictions_sha256=PREDICTIONS,
+        output_sha256="e" * 64,
         case_seconds={"c0001": 1.5, "c0002": 2.5, "c0003": 4.0},
         model_load_seconds=3.0,
         peak_ram_bytes=1 << 30,
@@ -428,7 +429,31 @@ def test_a_failure_says_why_without_quoting_the_output(desk, team_id):
     assert "PATIENT" not in _flatten(view) and "c0001" not in _flatten(view)
 
 
+def test_a_run_on_hidden_data_never_shows_its_output_even_in_the_debug_phase(
+    desk, contest_id, team_id
+):
+    submission_id = submit(desk, team_id)  # on the track's hidden set
+    problems = [{"case": "c0001", "field": "x", "message": "got 'aGlkZGVu' (base64 of input)"}]
+    failed(desk, submission_id, "invalid_output", validation_report=problems, exit_code=0)
+    desk.open_debug_phase(contest_id, actor=ORGANISER, now=DAY_ONE)
+    view = desk.team_view(submission_id, log=b"aGlkZGVuIGlucHV0IHBpeGVscw==")
+    assert "log" not in view
+    assert "aGlkZGVu" not in _flatten(view) and "c0001" not in _flatten(view)
+    assert view["failure"]["reason"] == "invalid_output"
+
+
 def test_the_debug_phase_shows_a_capped_log(desk, contest_id, team_id):
+    desk.register_testset(
+        contest_id,
+        track=1,
+        sha256="5" * 64,
+        truth_sha256=TRUTH,
+        cases=3,
+        actor=ORGANISER,
+        now=DAY_ONE,
+        reason="the public debug set",
+        public=True,
+    )
     submission_id = submit(desk, team_id)
     failed(desk, submission_id, "crashed", exit_code=1, log_sha256="a" * 64)
     desk.open_debug_phase(contest_id, actor=ORGANISER, now=DAY_ONE, log_cap=10)

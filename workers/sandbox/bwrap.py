@@ -43,6 +43,7 @@ class Layout:
     gid: int
     environment: Mapping[str, str]
     gpu_index: str | None = None
+    info_fd: int | None = None  # bubblewrap writes to it once the sandbox is set up
 
 
 def bwrap_command(layout: Layout, *, bwrap: str, setpriv: str | None) -> list[str]:
@@ -88,8 +89,9 @@ def _model_stage(layout: Layout) -> list[str]:
     environment = ["--clearenv"]
     for name, value in layout.environment.items():
         environment += ["--setenv", name, value]
+    started = [] if layout.info_fd is None else ["--info-fd", str(layout.info_fd)]
     command = ["--chdir", MODEL_BUNDLE, "--", str(layout.python), BUNDLE_ENTRY]
-    return [*isolation, *private, *environment, *command]
+    return [*isolation, *private, *environment, *started, *command]
 
 
 def _host_view(layout: Layout) -> list[str]:

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import stat
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from workers.sandbox.contract import CollectedFile, SandboxError
@@ -110,3 +114,78 @@ def _kind(mode: int) -> str:
         if test(mode):
             return name
     return f"mode {mode:o}"
+
+
+def release_output_dir(output_dir: Path) -> None:
+    """Unmount a cap left on the folder by a worker that was killed mid-run (its retry then
+    starts from an empty folder; the killed run's files vanish with the tmpfs)."""
+    if os.path.ismount(output_dir):
+        subprocess.run(["umount", "--lazy", str(output_dir)], capture_output=True, check=False)
+
+
+@contextmanager
+def capped_output_dir(
+    output_dir: Path, *, max_bytes: int, max_files: int, uid: int, gid: int
+) -> Iterator[list[str]]:
+    """Give the output folder its size cap *while* the model runs, and leave nothing behind.
+
+    A worker that runs as root mounts a tmpfs of ``max_bytes`` (and ``max_files`` inodes) on
+    the folder, owned by the model's uid, nosuid, nodev, noexec: a model that writes more gets
+    ENOSPC, and nothing it writes ever reaches the host's disk. On leaving, the tmpfs is
+    unmounted, so whatever a refused run wrote is gone; the caller copies what it accepted
+    first (``copy_outputs``). Elsewhere (a non-root worker, a host that refuses the mount) the
+    cap is checked after the run, and the yielded warnings say so.
+    """
+    warnings: list[str] = []
+    mounted = False
+    if os.geteuid() == 0 and shutil.which("mount"):
+        options = (
+            f"size={max_bytes},nr_inodes={max_files + 64},mode=0700,uid={uid},gid={gid},"
+            "nosuid,nodev,noexec"
+        )
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", options, "huiyan-output", str(output_dir)],
+            capture_output=True,
+            check=False,
+        )
+        mounted = done.returncode == 0
+        if not mounted:
+            why = done.stderr.decode(errors="replace").strip()
+            warnings.append(f"output folder not capped during the run (mount: {why})")
+    else:
+        warnings.append("output folder not capped during the run (the worker is not root)")
+    try:
+        yield warnings
+    finally:
+        if mounted:
+            subprocess.run(["umount", "--lazy", str(output_dir)], capture_output=True, check=False)
+
+
+def copy_outputs(output_dir: Path, files: tuple[CollectedFile, ...], target: Path) -> None:
+    """Copy the collected files into ``target`` (which must not exist yet), each checked
+    against the hash collection recorded, then move it into place in one rename: a folder
+    in the store is always whole."""
+    staging = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        for collected in files:
+            source, destination = output_dir / collected.path, staging / collected.path
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            digest = hashlib.sha256()
+            with os.fdopen(fd, "rb") as reader, open(destination, "xb") as writer:
+                while chunk := reader.read(_CHUNK):
+                    digest.update(chunk)
+                    writer.write(chunk)
+            if digest.hexdigest() != collected.sha256:
+                raise SandboxError(f"{collected.path} changed after it was collected")
+        staging.mkdir(parents=True, exist_ok=True)  # a run with no files at all
+        try:
+            os.rename(staging, target)
+        except OSError:
+            if not target.is_dir():
+                raise
+            shutil.rmtree(staging)  # an identical run got there first: same bytes, same name
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise

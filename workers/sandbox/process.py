@@ -20,6 +20,7 @@ import logging
 import os
 import resource
 import select
+import shlex
 import shutil
 import signal
 import subprocess
@@ -51,6 +52,29 @@ _SAMPLE_SECONDS = 0.1  # how often GPU memory is sampled while the model runs
 _DRAIN_SECONDS = 1.0  # after the model exits, how long stragglers may hold the log pipe
 _READ_BYTES = 1 << 20
 _LAUNCHER_ENV = {"PATH": "/usr/bin:/bin"}  # all that /proc/1/environ inside can ever show
+_PRLIMIT = shutil.which("prlimit") or "/usr/bin/prlimit"
+_SETPRIV = shutil.which("setpriv") or "/usr/bin/setpriv"
+
+
+class _StartSignal:
+    """A pipe bubblewrap writes to (``--info-fd``) once the sandbox is set up, just before it
+    starts the model: a run that fails without it failed in the platform's set-up (no uid,
+    no namespace, no process left), not in the team's code."""
+
+    def __init__(self) -> None:
+        self.read_end, self.write_end = os.pipe()
+        os.set_blocking(self.read_end, False)
+
+    def sent_after_start(self) -> None:
+        os.close(self.write_end)  # the child holds its own copy
+
+    def received(self) -> bool:
+        try:
+            return bool(os.read(self.read_end, 4096))
+        except BlockingIOError:
+            return False
+        finally:
+            os.close(self.read_end)
 
 
 @dataclass(frozen=True)
@@ -59,6 +83,7 @@ class _Launch:
     cwd: Path | None
     environment: dict[str, str]
     isolated: bool  # under bubblewrap (which drops the uid itself, through setpriv)
+    info: _StartSignal | None = None
 
 
 class ProcessSandbox:
@@ -142,8 +167,9 @@ class ProcessSandbox:
     ) -> _Launch:
         problem = self.isolation_problem
         if problem is None:
-            argv = self._bwrap_argv(bundle, input_dir, output_dir, limits)
-            return _Launch(argv, None, _LAUNCHER_ENV, isolated=True)
+            signal_ = _StartSignal()
+            argv = self._bwrap_argv(bundle, input_dir, output_dir, limits, signal_.write_end)
+            return _Launch(argv, None, _LAUNCHER_ENV, isolated=True, info=signal_)
         if not self._allow_fallback:
             raise SandboxError(f"refusing to run without isolation: {problem}")
         _warn(
@@ -157,7 +183,12 @@ class ProcessSandbox:
         return _Launch([str(self._python), BUNDLE_ENTRY], bundle, environment, isolated=False)
 
     def _bwrap_argv(
-        self, bundle: Path, input_dir: Path, output_dir: Path, limits: Limits
+        self,
+        bundle: Path,
+        input_dir: Path,
+        output_dir: Path,
+        limits: Limits,
+        info_fd: int | None = None,
     ) -> list[str]:
         layout = Layout(
             bundle=bundle,
@@ -171,6 +202,7 @@ class ProcessSandbox:
             gid=self._gid,
             environment=model_environment(_gpu_variables(limits.gpu)),
             gpu_index=limits.gpu,
+            info_fd=info_fd,
         )
         setpriv = shutil.which("setpriv") if os.geteuid() == 0 else None
         assert self._bwrap is not None
@@ -186,7 +218,7 @@ class ProcessSandbox:
         warnings: list[str],
     ) -> RunResult:
         root = os.geteuid() == 0
-        confine = _Confinement(
+        confine = confinement_argv(
             limits,
             cgroup_procs=cgroup.procs_files() if cgroup else (),
             address_space=limits.memory_bytes if cgroup is None and limits.gpu is None else None,
@@ -195,21 +227,31 @@ class ProcessSandbox:
         )
         started = time.monotonic()
         child = subprocess.Popen(
-            launch.argv,
+            [*confine, *launch.argv],
             cwd=launch.cwd,
             env=launch.environment,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # one process group to kill, away from the worker's
-            preexec_fn=confine,  # not thread-safe, but the RQ work horse is single-threaded
+            pass_fds=() if launch.info is None else (launch.info.write_end,),
         )
+        if launch.info is not None:
+            launch.info.sent_after_start()
         capped = CappedLog(limits.log_bytes)
         status, usage, timed_out = _watch(
             child, capped, gpu, started + limits.wall_seconds, lambda: _kill_tree(child, cgroup)
         )
         child.returncode = exit_code = os.waitstatus_to_exitcode(status)
         wall_seconds = time.monotonic() - started
+        if launch.info is not None and not launch.info.received() and not timed_out:
+            _kill_tree(child, cgroup)
+            child.stdout.close()
+            first = capped.value().decode(errors="replace").strip().splitlines()[:1]
+            raise SandboxError(
+                f"the sandbox failed before the model started (exit {exit_code}): "
+                f"{first[0] if first else 'no message'}"
+            )
         _drain(child.stdout.fileno(), capped)
         _kill_tree(child, cgroup)  # stragglers of a fallback run; nothing is left under bwrap
         child.stdout.close()
@@ -238,50 +280,45 @@ class ProcessSandbox:
         )
 
 
-class _Confinement:
-    """Runs in the child between fork and exec, while still privileged: join the cgroup, set
-    the rlimits, and drop the uid for a fallback run (bubblewrap runs drop it through setpriv).
+def confinement_argv(
+    limits: Limits,
+    *,
+    cgroup_procs: tuple[str, ...],
+    address_space: int | None,
+    own_uid: bool,
+    drop_to: tuple[int, int] | None,
+) -> list[str]:
+    """The helper programs that confine the child before it execs the run, as an argv
+    prefix: ``sh`` moves itself into the job's cgroup, ``prlimit`` sets the rlimits, and for
+    a fallback run ``setpriv`` drops the uid (bubblewrap runs drop it themselves). Nothing
+    runs in the worker between fork and exec (no ``preexec_fn``), so a thread in the worker
+    (the RQ heartbeat) can never deadlock the child.
 
     RLIMIT_NPROC counts every process of the uid on the host, so it is set only when the model
-    has a uid of its own (``own_uid``): applied to a non-root worker's uid it would count the
-    worker's other processes too. It binds only once the uid is not root.
+    has a uid of its own (``own_uid``; each run leases one, workers/sandbox/uids.py). It binds
+    once the uid is not root.
     """
-
-    def __init__(
-        self,
-        limits: Limits,
-        *,
-        cgroup_procs: tuple[str, ...],
-        address_space: int | None,
-        own_uid: bool,
-        drop_to: tuple[int, int] | None,
-    ) -> None:
-        self._cgroup_procs, self._drop_to = cgroup_procs, drop_to
-        self._rlimits = [
-            (resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 1)),
-            (resource.RLIMIT_FSIZE, (limits.output_bytes, limits.output_bytes)),
-            (resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files)),
-            (resource.RLIMIT_CORE, (0, 0)),
-        ]
-        if own_uid:
-            self._rlimits.append((resource.RLIMIT_NPROC, (limits.pids, limits.pids)))
-        if address_space is not None:
-            self._rlimits.append((resource.RLIMIT_AS, (address_space, address_space)))
-
-    def __call__(self) -> None:
-        for procs in self._cgroup_procs:
-            with open(procs, "w") as handle:
-                handle.write(str(os.getpid()))
-        for which, (soft, hard) in self._rlimits:
-            current_hard = resource.getrlimit(which)[1]
-            if current_hard != resource.RLIM_INFINITY:  # lowering only: raising needs privilege
-                soft, hard = min(soft, current_hard), min(hard, current_hard)
-            resource.setrlimit(which, (soft, hard))
-        if self._drop_to is not None:
-            uid, gid = self._drop_to
-            os.setgroups([])
-            os.setgid(gid)
-            os.setuid(uid)
+    prefix: list[str] = []
+    if cgroup_procs:
+        joins = " && ".join(f"echo $$ > {shlex.quote(procs)}" for procs in cgroup_procs)
+        prefix += ["/bin/sh", "-c", f'{joins} && exec "$@"', "huiyan-join-cgroup"]
+    cpu = limits.cpu_seconds
+    prefix += [
+        _PRLIMIT,
+        f"--cpu={cpu}:{cpu + 1}",
+        f"--fsize={limits.output_bytes}",
+        f"--nofile={limits.open_files}",
+        "--core=0",
+    ]
+    if own_uid:
+        prefix.append(f"--nproc={limits.pids}")
+    if address_space is not None:
+        prefix.append(f"--as={address_space}")
+    prefix.append("--")
+    if drop_to is not None:
+        uid, gid = drop_to
+        prefix += [_SETPRIV, f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--"]
+    return prefix
 
 
 def _watch(
