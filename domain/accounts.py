@@ -16,7 +16,7 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import event
 
 from domain.base import ContestAggregate
-from domain.errors import NotPermitted, RoleUnknown, TeamAccountNeedsTeam
+from domain.errors import NotPermitted, RoleUnknown, TeamAccountNeedsTeam, TeamNotYours
 from domain.time import require_aware
 
 ACCOUNT_NAMESPACE = UUID("9a1e4c2b-6d3f-4b7a-8e10-3c5d7f9b1a03")
@@ -55,7 +55,10 @@ class Actor:
         """The organiser, or the leader of that very team [四: the leader registers]."""
         if self.role is Role.ORGANISER:
             return
-        if not (self.role is Role.TEAM_MEMBER and self.leader and self.team_id == team_id):
+        if self.role is Role.TEAM_MEMBER and self.team_id != team_id:
+            # A member of another team is refused for the team, not for their role.
+            raise TeamNotYours(team=team_id)
+        if not (self.role is Role.TEAM_MEMBER and self.leader):
             raise NotPermitted(role=self.role.value, action=action)
 
 

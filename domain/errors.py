@@ -95,6 +95,13 @@ TeamAccountNeedsTeam = _error(
 NotPermitted = _error("NotPermitted", "account.not_permitted", "The actor's role forbids it.")
 TeamNotFound = _error("TeamNotFound", "team.not_found", "No such team.")
 TeamNameMissing = _error("TeamNameMissing", "team.name_missing", "A team needs a name.")
+TeamNameInvalid = _error(
+    "TeamNameInvalid", "team.name_invalid", "A name with a hidden or reordering character."
+)
+TeamNameTaken = _error(
+    "TeamNameTaken", "team.name_taken", "Another team of the contest has the same name."
+)
+TeamNotYours = _error("TeamNotYours", "team.not_yours", "A leader acts only for their own team.")
 TeamSizeOutOfRange = _error("TeamSizeOutOfRange", "team.size", "A team has 2 to 5 people.")
 LeaderCount = _error("LeaderCount", "team.one_leader", "A team has exactly one leader.")
 MemberTwice = _error("MemberTwice", "team.member_twice", "The same person twice in one team.")
@@ -103,6 +110,11 @@ PersonInAnotherTeam = _error(
 )
 OrganisationMissing = _error(
     "OrganisationMissing", "team.organisation_missing", "Every member names an organisation."
+)
+OrganisationInvalid = _error(
+    "OrganisationInvalid",
+    "team.organisation_invalid",
+    "An organisation name with a hidden or reordering character.",
 )
 OrganisationCodeInvalid = _error(
     "OrganisationCodeInvalid",
@@ -145,6 +157,12 @@ UploadTooLarge = _error("UploadTooLarge", "upload.too_large", "The upload is ove
 UploadUnreadable = _error("UploadUnreadable", "upload.unreadable", "pypdf cannot parse it.")
 UploadEncrypted = _error("UploadEncrypted", "upload.encrypted", "Encrypted PDFs are refused.")
 UploadWithoutPages = _error("UploadWithoutPages", "upload.no_pages", "A PDF with no pages.")
+UploadHasScript = _error(
+    "UploadHasScript", "upload.script", "A PDF with JavaScript or a launch action."
+)
+UploadHasEmbeddedFile = _error(
+    "UploadHasEmbeddedFile", "upload.embedded_file", "A PDF that carries other files."
+)
 ConcurrentChange = _error(
     "ConcurrentChange", "ledger.concurrent_change", "Lost an optimistic-concurrency race."
 )

@@ -90,6 +90,20 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "队伍名称不能为空。",
         "en": "The team needs a name.",
     },
+    "team.name_invalid": {
+        "zh": "队伍名称含有不可见或会改变文字顺序的字符 {character}。",
+        "en": "The team name contains {character}, a character that cannot be seen "
+        "or that reorders text.",
+    },
+    "team.name_taken": {
+        "zh": "本赛事已有名为 {name} 的队伍（比较时不计全角半角、大小写和空格）。",
+        "en": "Another team of this contest is already called {name} "
+        "(names are compared ignoring width, case and spaces).",
+    },
+    "team.not_yours": {
+        "zh": "队伍 {team} 不是您的队伍：负责人只能代表本队操作。",
+        "en": "The team {team} is not yours: a leader acts only for their own team.",
+    },
     "team.size": {
         "zh": "每支队伍 {minimum} 至 {maximum} 人（含负责人），本队 {size} 人。",
         "en": "A team has {minimum} to {maximum} people, leader included; this one has {size}.",
@@ -110,6 +124,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     "team.organisation_missing": {
         "zh": "第 {position} 位成员未填写所属机构。",
         "en": "Member {position} has no organisation.",
+    },
+    "team.organisation_invalid": {
+        "zh": "第 {position} 位成员的所属机构名称含有不可见或会改变文字顺序的字符 {character}。",
+        "en": "The organisation of member {position} contains {character}, a character "
+        "that cannot be seen or that reorders text.",
     },
     "team.organisation_code_invalid": {
         "zh": "统一社会信用代码 {code} 格式不正确（应为 18 位）。",
@@ -198,8 +217,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The file {name} is not a PDF.",
     },
     "upload.too_large": {
-        "zh": "文件 {name} 大小为 {size} 字节，超过上限 {limit} 字节。",
-        "en": "The file {name} has {size} bytes, more than the limit of {limit}.",
+        "zh": "文件 {name} 超过大小上限 {limit} 字节。",
+        "en": "The file {name} is larger than the limit of {limit} bytes.",
     },
     "upload.unreadable": {
         "zh": "无法读取 PDF 文件 {name}：{reason}。",
@@ -212,6 +231,16 @@ MESSAGES: dict[str, dict[str, str]] = {
     "upload.no_pages": {
         "zh": "PDF 文件 {name} 没有页面。",
         "en": "The PDF file {name} has no pages.",
+    },
+    "upload.script": {
+        "zh": "PDF 文件 {name} 含有 JavaScript 或启动程序的动作（{where}），不予接受。",
+        "en": "The PDF file {name} contains JavaScript or a launch action ({where}); "
+        "documents with active content are refused.",
+    },
+    "upload.embedded_file": {
+        "zh": "PDF 文件 {name} 内嵌了其他文件（{where}），请将其内容作为页面合并后再上传。",
+        "en": "The PDF file {name} carries embedded files ({where}); "
+        "merge their content in as pages instead.",
     },
     # submissions (issue 5)
     "submission.not_found": {

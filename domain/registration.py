@@ -28,8 +28,9 @@ from domain.errors import (
     ContestNotFound,
     NotPermitted,
     PersonInAnotherTeam,
+    TeamNameTaken,
 )
-from domain.teams import Member, PersonClaim, Team
+from domain.teams import Member, PersonClaim, Team, TeamNameClaim
 
 A = TypeVar("A", bound=Aggregate)
 _PAGE = 500
@@ -177,8 +178,9 @@ class Registration(ContestDesk):
                 IDENTITY_PROOF, **identity_proof, contest=contest, by=actor.account_id, now=now
             )
         claims = self._claims(team, team.identity_keys)
+        name_claim = self._name_claim(team)
         self._screen(team, actor, now)
-        self._save(team, *claims, racing_for=team)
+        self._save(team, name_claim, *claims, racing_for=team, new_team=True)
         return team.id
 
     def change_members(
@@ -322,6 +324,13 @@ class Registration(ContestDesk):
             claims.append(claim)
         return claims
 
+    def _name_claim(self, team: Team) -> TeamNameClaim:
+        """A new team's claim on its name; refused when another team of the contest holds
+        the same name (:func:`domain.names.name_key`)."""
+        if self._exists(TeamNameClaim.create_id(team.contest_id, team.name_key)):
+            raise TeamNameTaken(name=team.name)
+        return TeamNameClaim(team.contest_id, team.name_key, team.id)
+
     def _screen(
         self, team: Team, actor: Actor, now: datetime, *, blacklist: Blacklist | None = None
     ) -> bool:
@@ -334,13 +343,17 @@ class Registration(ContestDesk):
         *aggregates: Aggregate,
         conflict: Exception | None = None,
         racing_for: Team | None = None,
+        new_team: bool = False,
     ) -> None:
         try:
             self.save(*aggregates)
         except IntegrityError:
             if racing_for is not None:
-                # Someone claimed one of these people between our read and our write.
+                # Someone claimed one of these people, or this team's name, between our read
+                # and our write.
                 self._claims(racing_for, racing_for.identity_keys)
+                if new_team:
+                    self._name_claim(racing_for)
             raise (conflict or ConcurrentChange()) from None
 
     def _exists(self, ident: UUID) -> bool:

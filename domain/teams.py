@@ -28,21 +28,25 @@ from domain.errors import (
     MatchNotFound,
     MemberTwice,
     NoTrackEntered,
+    OrganisationInvalid,
     OrganisationMissing,
     ReasonRequired,
     StatusForbids,
     TeamDisqualified,
+    TeamNameInvalid,
     TeamNameMissing,
     TeamNotDisqualified,
     TeamSizeOutOfRange,
     TrackAlreadyEntered,
     TrackNotEntered,
 )
+from domain.names import hidden_character, name_key
 from domain.organisations import normalise_code
 from domain.time import require_aware
 
 MIN_TEAM_SIZE, MAX_TEAM_SIZE = 2, 5
 CLAIM_NAMESPACE = UUID("c41a7e90-8d2b-4f3c-a6e5-1b9d0f7c2a05")
+TEAM_NAME_NAMESPACE = UUID("6b0f2d4e-9c31-4e7a-b5d8-2a7c1e9f3b06")
 
 
 class Status(StrEnum):
@@ -82,7 +86,10 @@ def check_roster(members: list[Member]) -> list[Member]:
         if member.identity_key in seen:
             raise MemberTwice(position=position)
         seen.add(member.identity_key)
-        if not member.organisation.strip():
+        hidden = hidden_character(member.organisation)
+        if hidden:
+            raise OrganisationInvalid(position=position, character=hidden)
+        if not name_key(member.organisation):
             raise OrganisationMissing(position=position)
         canonical.append(
             Member(
@@ -94,6 +101,16 @@ def check_roster(members: list[Member]) -> list[Member]:
             )
         )
     return canonical
+
+
+def check_team_name(name: str) -> str:
+    """The name as it will be shown; refused when it hides characters or is blank."""
+    hidden = hidden_character(name)
+    if hidden:
+        raise TeamNameInvalid(character=hidden)
+    if not name_key(name):
+        raise TeamNameMissing()
+    return name.strip()
 
 
 def check_language(language: str) -> None:
@@ -115,15 +132,14 @@ class Team(ContestAggregate):
         now: datetime,
     ) -> Team:
         contest.calendar.require_registration_open(now)
-        if not name.strip():
-            raise TeamNameMissing()
+        name = check_team_name(name)
         if language is not None:
             check_language(language)
         roster = check_roster(members)
         return cls(
             id=team_id,
             contest_id=contest.id,
-            name=name.strip(),
+            name=name,
             language=language,
             members=[member.to_record() for member in roster],
             by=by,
@@ -154,6 +170,11 @@ class Team(ContestAggregate):
         self.cleared: list[dict[str, Any]] = []
 
     # --- facts for callers -------------------------------------------------------------
+
+    @property
+    def name_key(self) -> str:
+        """Two teams of a contest may not share this key (width, case and spaces aside)."""
+        return name_key(self.name)
 
     @property
     def disqualified(self) -> bool:
@@ -382,3 +403,17 @@ class PersonClaim(ContestAggregate):
     @event("Released")
     def _released(self) -> None:
         self.team_id = None
+
+
+class TeamNameClaim(ContestAggregate):
+    """One team per name per contest, names compared by :func:`domain.names.name_key`: the
+    claim's id is derived from the key and saved with the team, like a :class:`PersonClaim`,
+    so of two teams registering one name at the same moment exactly one is stored."""
+
+    @staticmethod
+    def create_id(contest_id: UUID, key: str) -> UUID:
+        return uuid5(TEAM_NAME_NAMESPACE, f"{contest_id}\n{key}")
+
+    @event("Claimed")
+    def __init__(self, contest_id: UUID, key: str, team_id: UUID) -> None:
+        self.contest_id, self.key, self.team_id = contest_id, key, team_id

@@ -28,9 +28,9 @@ from domain.time import SHANGHAI
 from ledger.blobs import BlobError, BlobStore
 from ledger.settings import Settings, SettingsError
 from ledger.vault import Vault, VaultError
-from web import intake
+from web import intake, strict_files
 from web.passwords import hash_password
-from web.uploads import check_pdf, merge_pdfs
+from web.uploads import read_pdfs
 
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -80,7 +80,7 @@ def refusals_on_one_line(command: Callable[..., Any]) -> Callable[..., Any]:
             return command(*args, **kwargs)
         except DomainError as error:
             click.echo(f"error: {error.message('en')} [{error.key}]", err=True)
-        except (intake.FileInvalid, SettingsError, BlobError, VaultError) as error:
+        except (strict_files.FileInvalid, SettingsError, BlobError, VaultError) as error:
             click.echo(f"error: {error}", err=True)
         sys.exit(2)
 
@@ -178,11 +178,11 @@ def rules_publish(path: Path, slug: str | None, actor: str | None) -> None:
     from scoring.rules import RulesInvalid, parse_rules, rules_sha256
 
     desk = Desk.open()
-    data = path.read_bytes()
+    data = strict_files.read_capped(path, strict_files.YAML_LIMIT)
     try:
         parse_rules(data)
     except RulesInvalid as error:
-        raise intake.FileInvalid(path, "(rules)", str(error)) from None
+        raise strict_files.FileInvalid(path, "(rules)", str(error)) from None
     sha256 = rules_sha256(data)
     version = desk.app.publish_rules(
         desk.contest(slug).id,
@@ -290,10 +290,15 @@ def team_register(path: Path, actor: str | None) -> None:
 def team_members(team_id: UUID, path: Path, actor: str | None) -> None:
     """Replace the members with those of a team file (withdraw first if submitted)."""
     desk = Desk.open()
-    members = intake.seal_members(
-        intake.load_team(path), team_id, vault=desk.vault, blobs=desk.blobs
+    intake.change_members(
+        desk.app,
+        intake.load_team(path),
+        team_id,
+        vault=desk.vault,
+        blobs=desk.blobs,
+        actor=desk.actor(actor),
+        now=desk.now,
     )
-    desk.app.change_members(team_id, members, actor=desk.actor(actor), now=desk.now)
 
 
 @team.command("language")
@@ -338,26 +343,18 @@ def team_leave(team_id: UUID, track: int, actor: str | None) -> None:
 def team_upload(team_id: UUID, kind: str, paths: tuple[Path, ...], actor: str | None) -> None:
     """Upload a document; several PDFs for the identity proof are merged into one."""
     desk = Desk.open()
-    parts = [(path.name, path.read_bytes()) for path in paths]
-    checked = (
-        merge_pdfs(parts, name=f"{kind}.pdf")
-        if len(parts) > 1
-        else check_pdf(parts[0][1], name=parts[0][0])
-    )
-    ciphertext = desk.vault.seal_to(desk.blobs, team_id, checked.data)
-    try:
+    checked = read_pdfs(paths, name=f"{kind}.pdf")
+    with intake.discarded_on_refusal(desk.blobs) as written:
+        written.append(desk.vault.seal_to(desk.blobs, team_id, checked.data))
         desk.app.attach_document(
             team_id,
             kind,
-            ciphertext=ciphertext,
+            ciphertext=written[0],
             size=checked.size,
             pages=checked.pages,
             actor=desk.actor(actor),
             now=desk.now,
         )
-    except BaseException:
-        desk.blobs.discard(ciphertext)
-        raise
 
 
 @team.command("submit")

@@ -1,5 +1,12 @@
 """The organiser's files (contest.yaml, team.yaml, blacklist CSV) turned into domain commands.
 
+Everything in these files is hostile until checked. Each file is read with a size cap, must be
+UTF-8 (a byte-order mark is fine), and is parsed by a strict schema (pydantic): exact types
+(``"false"`` is not a boolean, ``7`` is not a name, a mapping is not a text), no unknown keys,
+every problem listed with its field path, and no traceback. YAML is read without aliases and
+without duplicate keys. Names refuse hidden and reordering characters (:mod:`domain.names`);
+identity documents are normalised before their keyed hash (:mod:`web.identity`).
+
 This is where personal content is handled and nowhere else: each member's record (name,
 identity document, contact) is sealed with the team's data key into the blob store, and only
 the ciphertext hash and the keyed hash of the identity number go on to the domain.
@@ -13,64 +20,141 @@ import hashlib
 import io
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
-import yaml
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from domain.accounts import Actor
 from domain.contest import Calendar, Quota
+from domain.errors import OrganisationCodeInvalid
+from domain.names import hidden_character, name_key, shown
+from domain.organisations import normalise_code
 from domain.registration import Registration
 from domain.teams import Member
 from domain.time import SHANGHAI
 from ledger.blobs import BlobStore
 from ledger.vault import Vault
-from web.uploads import merge_pdfs
+from web import identity
+from web.strict_files import (
+    FileInvalid,
+    Strict,
+    described,
+    problems_of,
+    read_capped,
+    read_yaml,
+    utf8,
+    validated,
+)
+from web.uploads import read_pdfs
+
+CSV_LIMIT = 16 * 1024 * 1024
+NAME_LENGTH = 200
 
 
-class FileInvalid(ValueError):
-    """A file cannot be read as the format it claims; the message names the file and field."""
-
-    def __init__(self, path: Path | str, field: str, problem: str) -> None:
-        super().__init__(f"{path}: {field}: {problem}")
-
-
-IDENTITY_TYPES = ("id_card", "passport")
-_ID_CARD = re.compile(r"\d{17}[\dX]")
+def _name(value: str) -> str:
+    hidden = hidden_character(value)
+    if hidden:
+        raise ValueError(f"contains {hidden}, a character that cannot be seen or reorders text")
+    if not name_key(value):
+        raise ValueError("blank")
+    return value.strip()
 
 
-def read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        document = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
-        raise FileInvalid(path, "(file)", str(error)) from None
-    if not isinstance(document, dict):
-        raise FileInvalid(path, "(file)", "expected a mapping at the top")
-    return document
-
-
-def _time(path: Path, field: str, value: Any) -> datetime:
-    """Times in contest files are Asia/Shanghai unless they carry their own offset."""
+def _time(value: Any) -> Any:
+    """Times are ISO 8601 (YAML's own or quoted); no offset means Asia/Shanghai."""
     if isinstance(value, str):
         try:
+            if not re.search(r"\d[T ]\d", value):
+                raise ValueError(value)  # a date alone is not a time
             value = datetime.fromisoformat(value)
         except ValueError:
-            raise FileInvalid(path, field, f"not an ISO 8601 time: {value!r}") from None
+            raise ValueError("not an ISO 8601 time such as 2026-06-26T00:00:00+08:00") from None
     if not isinstance(value, datetime):
-        raise FileInvalid(path, field, f"not a time: {value!r}")
+        raise ValueError(f"expected a time, got {described(value)}")
     return value if value.tzinfo else value.replace(tzinfo=SHANGHAI)
 
 
-def _field(path: Path, document: dict[str, Any], field: str) -> Any:
-    if field not in document:
-        raise FileInvalid(path, field, "missing")
-    return document[field]
+def _organisation_code(value: str) -> str | None:
+    try:
+        return normalise_code(identity.folded(value))
+    except (OrganisationCodeInvalid, ValueError):
+        raise ValueError(
+            "a unified social credit code has 18 letters and digits and a valid check "
+            "character (GB 32100-2015)"
+        ) from None
+
+
+def _as_list(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+Name = Annotated[str, StringConstraints(max_length=NAME_LENGTH), AfterValidator(_name)]
+Ident = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+Count = Annotated[int, Field(gt=0)]
+Time = Annotated[datetime, BeforeValidator(_time)]
+OrganisationCode = Annotated[
+    str, StringConstraints(max_length=64), AfterValidator(_organisation_code)
+]
 
 
 # --- contest.yaml ----------------------------------------------------------------------------
+
+
+class Names(Strict):
+    zh: Name
+    en: Name
+
+
+class GroupSpec(Strict):
+    id: Ident
+    name: Names
+
+
+class TrackSpec(Strict):
+    id: Count
+    name: Names
+    image_roles: list[Ident]
+    groups: list[Ident]
+
+
+class CalendarSpec(Strict):
+    registration_deadline: Time
+    modification_deadline: Time
+    preliminary_start: Time
+    preliminary_end: Time
+    final_start: Time
+    final_end: Time
+    review_sla_days: Count
+    appeal_window_days: Count
+
+
+class QuotaSpec(Strict):
+    per_day_per_track: Count
+    total_per_track: Count
+
+
+class ContestSpec(Strict):
+    slug: Ident
+    name: Names
+    groups: list[GroupSpec]
+    tracks: list[TrackSpec]
+    calendar: CalendarSpec
+    quota: QuotaSpec
 
 
 @dataclass(frozen=True)
@@ -95,44 +179,107 @@ class ContestFile:
         )
 
 
-CALENDAR_TIMES = (
-    "registration_deadline",
-    "modification_deadline",
-    "preliminary_start",
-    "preliminary_end",
-    "final_start",
-    "final_end",
-)
-
-
 def load_contest(path: Path) -> ContestFile:
-    document = read_yaml(path)
-    calendar = _field(path, document, "calendar")
-    quota = _field(path, document, "quota")
-    if not isinstance(calendar, dict) or not isinstance(quota, dict):
-        raise FileInvalid(path, "calendar/quota", "expected mappings")
-    times = {
-        name: _time(path, f"calendar.{name}", _field(path, calendar, name))
-        for name in CALENDAR_TIMES
-    }
+    spec = validated(path, ContestSpec, read_yaml(path))
+    times = spec.calendar.model_dump(exclude={"review_sla_days", "appeal_window_days"})
     return ContestFile(
-        slug=str(_field(path, document, "slug")),
-        name=_field(path, document, "name"),
-        groups=_field(path, document, "groups"),
-        tracks=_field(path, document, "tracks"),
+        slug=spec.slug,
+        name=spec.name.model_dump(),
+        groups=[group.model_dump() for group in spec.groups],
+        tracks=[track.model_dump() for track in spec.tracks],
         calendar=Calendar(
             **times,
-            review_sla_days=_field(path, calendar, "review_sla_days"),
-            appeal_window_days=_field(path, calendar, "appeal_window_days"),
+            review_sla_days=spec.calendar.review_sla_days,
+            appeal_window_days=spec.calendar.appeal_window_days,
         ),
-        quota=Quota(
-            per_day=_field(path, quota, "per_day_per_track"),
-            total=_field(path, quota, "total_per_track"),
-        ),
+        quota=Quota(per_day=spec.quota.per_day_per_track, total=spec.quota.total_per_track),
     )
 
 
 # --- team.yaml -------------------------------------------------------------------------------
+
+
+class IdentitySpec(Strict):
+    """``{type: id_card, number}`` or ``{type: passport, country, number}``, normalised."""
+
+    type: Literal["id_card", "passport"]
+    country: Annotated[str, StringConstraints(max_length=64)] | None = None
+    number: Annotated[str, StringConstraints(max_length=64)]
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, value: str | None) -> str | None:
+        return None if value is None else identity.country_alpha3(value)
+
+    @field_validator("number")
+    @classmethod
+    def _number(cls, value: str, info: ValidationInfo) -> str:
+        kind = info.data.get("type")
+        if kind == identity.ID_CARD:
+            return identity.id_card_number(value)
+        if kind == identity.PASSPORT:
+            return identity.passport_number(value)
+        return value
+
+    @model_validator(mode="after")
+    def _document(self) -> IdentitySpec:
+        if self.type == identity.ID_CARD and self.country is not None:
+            raise ValueError("a resident ID card names no country; remove country")
+        if self.type == identity.PASSPORT and self.country is None:
+            raise ValueError("a passport names its issuing country (country: SE or SWE)")
+        if self.country == identity.DOMESTIC_COUNTRY:
+            raise ValueError(
+                "a Chinese citizen identifies by the resident ID card (type: id_card), "
+                "not by a passport"
+            )
+        return self
+
+    @property
+    def text(self) -> str:
+        """The canonical text whose keyed hash identifies the person across teams."""
+        return identity.identity_text(self.type, self.number, self.country)
+
+
+class MemberSpec(Strict):
+    name: Name
+    leader: bool = False
+    identity: IdentitySpec
+    organisation: Name
+    organisation_code: OrganisationCode | None = None
+    phone: Name | None = None
+    email: Name | None = None
+    status: Name | None = None
+
+
+class TrackEntrySpec(Strict):
+    track: Count
+    group: Ident
+
+
+class DocumentsSpec(Strict):
+    identity_proof: Annotated[
+        list[Annotated[str, StringConstraints(min_length=1, max_length=1024)]],
+        BeforeValidator(_as_list),
+    ] = Field(default_factory=list)
+
+    @field_validator("identity_proof")
+    @classmethod
+    def _inside_the_folder(cls, paths: list[str], info: ValidationInfo) -> list[str]:
+        """Documents lie beside the team file: a path may not climb out of its folder."""
+        folder = Path((info.context or {}).get("folder", ".")).resolve()
+        for path in paths:
+            if not (folder / path).resolve().is_relative_to(folder):
+                raise ValueError(f"{shown(path)} is outside the team file's folder")
+        return paths
+
+
+class TeamSpec(Strict):
+    contest: Ident
+    name: Name
+    language: Literal["zh", "en"] | None = None
+    members: list[MemberSpec]
+    tracks: list[TrackEntrySpec] = Field(default_factory=list)
+    documents: DocumentsSpec = Field(default_factory=DocumentsSpec)
 
 
 @dataclass(frozen=True)
@@ -141,89 +288,70 @@ class TeamFile:
     contest: str
     name: str
     language: str | None
-    members: list[dict[str, Any]]
+    members: list[MemberSpec]
     tracks: tuple[tuple[int, str], ...]
     identity_proof: list[Path]
 
 
 def load_team(path: Path) -> TeamFile:
-    document = read_yaml(path)
-    members = _field(path, document, "members")
-    if not isinstance(members, list) or not all(isinstance(m, dict) for m in members):
-        raise FileInvalid(path, "members", "expected a list of mappings")
-    for position, entry in enumerate(members, start=1):
-        _identity_text(path, f"members[{position}]", entry)
-    tracks = []
-    for index, entry in enumerate(document.get("tracks") or []):
-        if not isinstance(entry, dict) or "track" not in entry or "group" not in entry:
-            raise FileInvalid(path, f"tracks[{index}]", "expected {track: N, group: ID}")
-        tracks.append((int(entry["track"]), str(entry["group"])))
-    proofs = (document.get("documents") or {}).get("identity_proof") or []
-    if isinstance(proofs, str):
-        proofs = [proofs]
+    folder = Path(path).parent
+    spec = validated(path, TeamSpec, read_yaml(path), context={"folder": folder})
     return TeamFile(
         path=Path(path),
-        contest=str(_field(path, document, "contest")),
-        name=str(_field(path, document, "name")),
-        language=document.get("language"),
-        members=members,
-        tracks=tuple(tracks),
-        identity_proof=[Path(path).parent / proof for proof in proofs],
+        contest=spec.contest,
+        name=spec.name,
+        language=spec.language,
+        members=list(spec.members),
+        tracks=tuple((entry.track, entry.group) for entry in spec.tracks),
+        identity_proof=[folder / proof for proof in spec.documents.identity_proof],
     )
 
 
-def _identity_text(path: Path, field: str, entry: dict[str, Any]) -> str:
-    """The canonical text whose keyed hash identifies a person across teams."""
-    identity = entry.get("identity")
-    if not isinstance(identity, dict):
-        raise FileInvalid(path, f"{field}.identity", "expected {type, number}")
-    kind = identity.get("type")
-    number = re.sub(r"\s", "", str(identity.get("number") or "")).upper()
-    if kind == "id_card":
-        if not _ID_CARD.fullmatch(number):
-            raise FileInvalid(path, f"{field}.identity.number", "an ID card number has 18 chars")
-        return f"id_card:{number}"
-    if kind == "passport":
-        country = str(identity.get("country") or "").upper()
-        if not re.fullmatch(r"[A-Z]{3}|[A-Z]{2}", country) or not number:
-            raise FileInvalid(path, f"{field}.identity", "a passport needs country and number")
-        return f"passport:{country}:{number}"
-    raise FileInvalid(path, f"{field}.identity.type", f"one of {', '.join(IDENTITY_TYPES)}")
+@contextmanager
+def discarded_on_refusal(blobs: BlobStore) -> Iterator[list[str]]:
+    """Collects the digests of the blobs sealed inside the block; when the block raises (a
+    refusal, an error), they are discarded, so a refused command leaves nothing behind."""
+    written: list[str] = []
+    try:
+        yield written
+    except BaseException:
+        for digest in written:
+            blobs.discard(digest)
+        raise
 
 
-def seal_members(team: TeamFile, team_id: UUID, *, vault: Vault, blobs: BlobStore) -> list[Member]:
+def seal_members(
+    team: TeamFile, team_id: UUID, *, vault: Vault, blobs: BlobStore, written: list[str]
+) -> list[Member]:
+    """Each member's record, normalised as checked, sealed under the team's key; the
+    digests are added to ``written`` as they are stored."""
     members = []
-    for position, entry in enumerate(team.members, start=1):
-        identity = _identity_text(team.path, f"members[{position}]", entry)
-        record = json.dumps(entry, ensure_ascii=False, sort_keys=True, default=str).encode()
+    for entry in team.members:
+        record = entry.model_dump(mode="json", exclude_none=True)
+        sealed = vault.seal_to(
+            blobs, team_id, json.dumps(record, ensure_ascii=False, sort_keys=True).encode()
+        )
+        written.append(sealed)
         members.append(
             Member(
-                identity_key=vault.keyed_hash(identity),
-                record=vault.seal_to(blobs, team_id, record),
-                organisation=str(entry.get("organisation") or ""),
-                organisation_code=entry.get("organisation_code"),
-                leader=bool(entry.get("leader", False)),
+                identity_key=vault.keyed_hash(entry.identity.text),
+                record=sealed,
+                organisation=entry.organisation,
+                organisation_code=entry.organisation_code,
+                leader=entry.leader,
             )
         )
     return members
 
 
 def seal_identity_proof(
-    paths: list[Path], team_id: UUID, *, vault: Vault, blobs: BlobStore
+    paths: list[Path], team_id: UUID, *, vault: Vault, blobs: BlobStore, written: list[str]
 ) -> dict[str, Any]:
     """Merges the team's PDFs into the one file the rules ask for, and seals it."""
-    parts = []
-    for path in paths:
-        try:
-            parts.append((path.name, path.read_bytes()))
-        except OSError as error:
-            raise FileInvalid(path, "(file)", error.strerror or str(error)) from None
-    merged = merge_pdfs(parts, name="identity_proof.pdf")
-    return {
-        "ciphertext": vault.seal_to(blobs, team_id, merged.data),
-        "size": merged.size,
-        "pages": merged.pages,
-    }
+    merged = read_pdfs(paths, name="identity_proof.pdf")
+    sealed = vault.seal_to(blobs, team_id, merged.data)
+    written.append(sealed)
+    return {"ciphertext": sealed, "size": merged.size, "pages": merged.pages}
 
 
 def register_team(
@@ -239,36 +367,54 @@ def register_team(
     contest = app.contest_by_slug(team.contest)
     team_id = uuid4()
     vault.create_key(team_id)
-    written: list[str] = []
     try:
-        members = seal_members(team, team_id, vault=vault, blobs=blobs)
-        written += [member.record for member in members]
-        proof = None
-        if team.identity_proof:
-            proof = seal_identity_proof(team.identity_proof, team_id, vault=vault, blobs=blobs)
-            written.append(proof["ciphertext"])
-        return app.register_team(
-            contest.id,
-            team_id=team_id,
-            name=team.name,
-            language=team.language,
-            members=members,
-            tracks=team.tracks,
-            identity_proof=proof,
-            actor=actor,
-            now=now,
-        )
+        with discarded_on_refusal(blobs) as written:
+            sealed = {"vault": vault, "blobs": blobs, "written": written}
+            members = seal_members(team, team_id, **sealed)
+            proof = None
+            if team.identity_proof:
+                proof = seal_identity_proof(team.identity_proof, team_id, **sealed)
+            return app.register_team(
+                contest.id,
+                team_id=team_id,
+                name=team.name,
+                language=team.language,
+                members=members,
+                tracks=team.tracks,
+                identity_proof=proof,
+                actor=actor,
+                now=now,
+            )
     except BaseException:
         vault.destroy_key(team_id)
-        for digest in written:
-            blobs.discard(digest)
         raise
+
+
+def change_members(
+    app: Registration,
+    team: TeamFile,
+    team_id: UUID,
+    *,
+    vault: Vault,
+    blobs: BlobStore,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    """Seals the new members' records, then changes the roster; a refusal discards them."""
+    with discarded_on_refusal(blobs) as written:
+        members = seal_members(team, team_id, vault=vault, blobs=blobs, written=written)
+        app.change_members(team_id, members, actor=actor, now=now)
 
 
 # --- blacklist CSV ---------------------------------------------------------------------------
 
 NAME_HEADERS = ("organisation", "name", "机构名称", "单位名称")
 CODE_HEADERS = ("credit_code", "code", "统一社会信用代码")
+
+
+class BlacklistRow(Strict):
+    name: Name
+    code: OrganisationCode | None = None
 
 
 @dataclass(frozen=True)
@@ -279,25 +425,41 @@ class BlacklistFile:
 
 
 def load_blacklist(path: Path) -> BlacklistFile:
+    data = read_capped(path, CSV_LIMIT)
+    text = utf8(path, data)
     try:
-        data = Path(path).read_bytes()
-        text = data.decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
-        raise FileInvalid(path, "(file)", f"not a readable UTF-8 CSV: {error}") from None
-    reader = csv.DictReader(io.StringIO(text))
+        entries = _blacklist_entries(path, text)
+    except csv.Error as error:
+        raise FileInvalid(path, "(file)", f"not CSV: {error}") from None
+    return BlacklistFile(sha256=hashlib.sha256(data).hexdigest(), data=data, entries=entries)
+
+
+def _blacklist_entries(path: Path, text: str) -> list[dict[str, str | None]]:
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     headers = reader.fieldnames or []
     name_header = next((h for h in headers if h.strip() in NAME_HEADERS), None)
     code_header = next((h for h in headers if h.strip() in CODE_HEADERS), None)
     if name_header is None:
         raise FileInvalid(path, "header", f"needs a column named one of {NAME_HEADERS}")
-    entries = [
-        {
-            "name": (row.get(name_header) or "").strip(),
-            "code": (row.get(code_header) or "").strip() or None if code_header else None,
-        }
-        for row in reader
-    ]
-    return BlacklistFile(sha256=hashlib.sha256(data).hexdigest(), data=data, entries=entries)
+    columns = {"name": name_header, "code": code_header}
+    entries, problems = [], []
+    for row in reader:
+        line = f"line {reader.line_num}"
+        if None in row:
+            problems.append((line, f"more fields than the {len(headers)} of the header"))
+            continue
+        code = (row.get(code_header) or "").strip() if code_header else ""
+        fields = {"name": row.get(name_header) or "", "code": code or None}
+        try:
+            entries.append(BlacklistRow.model_validate(fields).model_dump())
+        except ValidationError as error:
+            problems += [
+                (f"{line}.{columns[str(loc[0])] if loc else ''}", problem)
+                for loc, problem in problems_of(error)
+            ]
+    if problems:
+        raise FileInvalid.listing(path, problems)
+    return entries
 
 
 def listed_on(value: str | None, now: datetime) -> str:

@@ -21,9 +21,10 @@ from uuid import UUID
 
 import click
 
-from domain.accounts import Actor
+from domain.accounts import Actor, Role
 from domain.contest import Contest
 from domain.debug_phase import DEFAULT_LOG_CAP
+from domain.errors import TeamNotYours
 from domain.submissions import Submissions
 from ledger.application import open_application
 from ledger.blobs import BlobError
@@ -35,8 +36,8 @@ from web.cli import (
     print_json,
     refusals_on_one_line,
 )
-from web.intake import FileInvalid
-from web.uploads import check_pdf
+from web.strict_files import FileInvalid
+from web.uploads import read_pdf
 from workers.models import IntakeRefused, model_store, take_model, testset_store
 
 TESTSET_FILES = ("input/cases.json", "truth/truth.json")
@@ -60,9 +61,12 @@ def submit_model(
 ) -> UUID:
     """Check, store and record one submission; the CLI and the demo both come through here."""
     desk, app = round_desk.desk, round_desk.submissions
+    if acting.role is Role.TEAM_MEMBER and acting.team_id != team_id:
+        # A leader of another team is not refused for their role but for the team.
+        raise TeamNotYours(team=team_id)
     # Every rule that does not need the model first: a refused team unpacks nothing.
     app.require_eligible(team_id=team_id, track=track, actor=acting, now=desk.now)
-    checked = check_pdf(report.read_bytes(), name=report.name)
+    checked = read_pdf(report)
     stored = take_model(model, model_store(desk.settings))
     # The report may name people: sealed under the team's key like every team document.
     sealed = desk.vault.seal_to(desk.blobs, team_id, checked.data)
@@ -88,6 +92,7 @@ def add_testset(
     folder: Path,
     acting: Actor,
     reason: str = "",
+    public: bool = False,
 ) -> tuple[str, int]:
     """Store a hidden test set and make it the track's current one: (SHA-256, cases)."""
     desk = round_desk.desk
@@ -104,6 +109,7 @@ def add_testset(
         actor=acting,
         now=desk.now,
         reason=reason,
+        public=public,
     )
     return stored.sha256, cases
 
@@ -215,16 +221,29 @@ def testset() -> None:
     help="A dataset folder with input/ and truth/ (as `huiyan data synth` writes).",
 )
 @click.option("--reason", default="", help="Why, when replacing a set during the round.")
+@click.option(
+    "--public",
+    is_flag=True,
+    help="A public debug set (data the teams may see): only its runs' logs are ever shown.",
+)
 @contest_option
 @actor_option
 @refusals
-def testset_add(track: int, folder: Path, reason: str, slug: str | None, actor: str | None) -> None:
+def testset_add(
+    track: int, folder: Path, reason: str, public: bool, slug: str | None, actor: str | None
+) -> None:
     """Copy a test set into HUIYAN_HOME/testsets/<sha256>/ and make it the track's current
-    one; prints its SHA-256 and its number of cases."""
+    one; prints its SHA-256 and its number of cases. Sets are hidden unless --public."""
     round_desk = RoundDesk.open()
     desk = round_desk.desk
     digest, cases = add_testset(
-        round_desk, desk.contest(slug), track, folder, desk.actor(actor), reason=reason
+        round_desk,
+        desk.contest(slug),
+        track,
+        folder,
+        desk.actor(actor),
+        reason=reason,
+        public=public,
     )
     click.echo(f"{digest} {cases} cases")
 

@@ -66,6 +66,19 @@ def roster(*people: str, organisation: str = "广西大学") -> list[Member]:
     ]
 
 
+def named_team(app: Registration, contest_id, name: str, *people: str):
+    """A team of these people under this name, registered early."""
+    return app.register_team(
+        contest_id,
+        team_id=uuid4(),
+        name=name,
+        language="zh",
+        members=roster(*people),
+        actor=ORGANISER,
+        now=EARLY,
+    )
+
+
 def new_contest(app: Registration, *, slug: str = "huiyan-2026") -> object:
     return app.create_contest(
         slug=slug,

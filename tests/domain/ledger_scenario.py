@@ -45,7 +45,7 @@ def register_racer(home: str, url: str, contest_id, people, barrier) -> str:
         app.register_team(
             contest_id,
             team_id=uuid4(),
-            name="racer",
+            name=f"racer {'-'.join(people)}",
             language="zh",
             members=roster(*people),
             actor=ORGANISER,

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import multiprocessing
 from pathlib import Path
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import pytest
 from eventsourcing.persistence import StoredEvent
-from helpers import EARLY, ORGANISER, new_contest, roster
+from helpers import named_team, new_contest
 from ledger_scenario import Recording, open_registration, register_racer, settings_for
 
 from domain import errors
@@ -30,38 +30,37 @@ def test_every_aggregate_rebuilt_from_its_events_equals_the_live_one(tmp_path, s
         assert vars(replayed) == vars(live), type(live).__name__
 
 
-def test_a_registration_that_loses_the_write_race_names_the_taken_person(tmp_path, sqlite_url):
-    """Deterministic interleaving: the rival's claim lands between our read and our write."""
+def _lose_the_race(tmp_path, sqlite_url, ours, theirs):
+    """Deterministic interleaving: the rival registers ``theirs`` (name, people...) between
+    our read and our write of ``ours``; returns the rival desk and the contest."""
     rival = open_registration(tmp_path, sqlite_url)
     contest_id = new_contest(rival)
 
     class Interleaved(Registration):
         def _screen(self, team, actor, now, **kwargs):
-            if team.name == "slow":
-                rival.register_team(
-                    contest_id,
-                    team_id=uuid4(),
-                    name="fast",
-                    language="zh",
-                    members=roster("x", "shared"),
-                    actor=ORGANISER,
-                    now=EARLY,
-                )
+            if team.name == ours[0]:
+                named_team(rival, contest_id, *theirs)
             return super()._screen(team, actor, now, **kwargs)
 
     slow = open_registration(tmp_path, sqlite_url, Interleaved)
+    named_team(slow, contest_id, *ours)
+    return rival, contest_id
+
+
+def test_a_registration_that_loses_the_write_race_names_the_taken_person(tmp_path, sqlite_url):
     with pytest.raises(errors.PersonInAnotherTeam) as refused:
-        slow.register_team(
-            contest_id,
-            team_id=uuid4(),
-            name="slow",
-            language="zh",
-            members=roster("shared", "y"),
-            actor=ORGANISER,
-            now=EARLY,
-        )
+        _lose_the_race(tmp_path, sqlite_url, ("slow", "shared", "y"), ("fast", "x", "shared"))
     assert refused.value.facts["position"] == 1
-    assert [team.name for team in rival.teams(contest_id)] == ["fast"]
+    rival = open_registration(tmp_path, sqlite_url)
+    assert [team.name for team in rival.teams(rival.contests()[0].id)] == ["fast"]
+
+
+def test_a_registration_that_loses_the_race_for_its_name_names_the_name(tmp_path, sqlite_url):
+    """The rival registers the same name (other spelling, other people): one team stored."""
+    with pytest.raises(errors.TeamNameTaken):
+        _lose_the_race(tmp_path, sqlite_url, ("Slow Eyes", "a", "b"), ("SLOW EYES", "x", "y"))
+    rival = open_registration(tmp_path, sqlite_url)
+    assert [team.name for team in rival.teams(rival.contests()[0].id)] == ["SLOW EYES"]
 
 
 @pytest.mark.slow

@@ -12,6 +12,7 @@ from helpers import (
     REGISTRATION_DEADLINE,
     SECOND,
     member,
+    named_team,
     ready_team,
     roster,
 )
@@ -25,7 +26,7 @@ def register(app, contest_id, members, *, now=EARLY, language="zh"):
     return app.register_team(
         contest_id,
         team_id=uuid4(),
-        name="t",
+        name="team " + "-".join(m.identity_key for m in members),
         language=language,
         members=members,
         actor=ORGANISER,
@@ -209,10 +210,85 @@ def test_only_organisers_review_and_only_the_leader_acts_for_a_team(app, contest
     expert = Actor(account_id=uuid4(), role=Role.EXPERT)
     other_leader = Actor(uuid4(), Role.TEAM_MEMBER, team_id=uuid4(), leader=True)
     leader = Actor(uuid4(), Role.TEAM_MEMBER, team_id=team_id, leader=True)
-    with pytest.raises(errors.NotPermitted):
+    with pytest.raises(errors.TeamNotYours):
         app.submit(team_id, actor=other_leader, now=EARLY)
     app.submit(team_id, actor=leader, now=EARLY)
     with pytest.raises(errors.NotPermitted):
         app.approve(team_id, actor=expert, now=EARLY)
     with pytest.raises(errors.NotPermitted):
         app.approve(team_id, actor=leader, now=EARLY)
+
+
+@pytest.mark.parametrize(
+    "twin", ["ＬＩＪＩＡＮＧ　ｖｉｓｉｏｎ", "lijiang vision", " Lijiang  Vision ", "LijiangVision"]
+)
+def test_a_team_name_equal_after_normalisation_is_refused_and_leaves_nothing(app, contest_id, twin):
+    named_team(app, contest_id, "Lijiang Vision", "a", "b")
+    with pytest.raises(errors.TeamNameTaken) as refused:
+        named_team(app, contest_id, twin, "c", "d")
+    assert refused.value.facts["name"] == twin.strip()
+    assert [team.name for team in app.teams(contest_id)] == ["Lijiang Vision"]
+    named_team(app, contest_id, "Lijiang Vision 2", "c", "d")  # c and d were not claimed
+
+
+def test_the_same_name_in_another_contest_is_fine(app, contest_id):
+    from helpers import new_contest
+
+    named_team(app, contest_id, "邕江慧影", "a", "b")
+    named_team(app, new_contest(app, slug="huiyan-2027"), "邕江 慧影", "c", "d")
+
+
+@pytest.mark.parametrize(
+    ("name", "character"),
+    [
+        ("Fresh\u200bEyes", "U+200B ZERO WIDTH SPACE"),
+        ("\u202eseyE hserF", "U+202E RIGHT-TO-LEFT OVERRIDE"),
+        ("Fresh\tEyes", "U+0009"),
+        ("Fresh\u2066Eyes", "U+2066 LEFT-TO-RIGHT ISOLATE"),
+    ],
+)
+def test_a_team_name_with_a_hidden_character_is_refused(app, contest_id, name, character):
+    with pytest.raises(errors.TeamNameInvalid) as refused:
+        named_team(app, contest_id, name, "a", "b")
+    assert refused.value.facts["character"] == character
+    assert app.teams(contest_id) == []
+
+
+@pytest.mark.parametrize("name", ["", "   ", "\u3000\u3000", "\u00a0"])
+def test_a_team_name_blank_after_normalisation_is_missing(app, contest_id, name):
+    with pytest.raises(errors.TeamNameMissing):
+        named_team(app, contest_id, name, "a", "b")
+
+
+def test_an_organisation_with_a_hidden_character_is_refused(app, contest_id):
+    members = [member("a", leader=True, organisation="南宁示例\u200b科技有限公司"), member("b")]
+    with pytest.raises(errors.OrganisationInvalid) as refused:
+        register(app, contest_id, members)
+    assert refused.value.facts == {"position": 1, "character": "U+200B ZERO WIDTH SPACE"}
+    with pytest.raises(errors.OrganisationMissing):
+        register(app, contest_id, [member("a", leader=True, organisation="\u3000"), member("b")])
+
+
+def test_a_member_of_another_team_is_refused_for_the_team_not_the_role():
+    """A leader acting on a team that is not theirs is told so (issue 9, point 15)."""
+    from uuid import uuid4
+
+    from domain.accounts import Actor, Role
+    from domain.errors import NotPermitted, TeamNotYours
+
+    mine, theirs = uuid4(), uuid4()
+    leader = Actor(account_id=uuid4(), role=Role.TEAM_MEMBER, team_id=mine, leader=True)
+    with pytest.raises(TeamNotYours):
+        leader.require_for_team(theirs, action="submit the team")
+    member = Actor(account_id=uuid4(), role=Role.TEAM_MEMBER, team_id=mine, leader=False)
+    with pytest.raises(NotPermitted):
+        member.require_for_team(mine, action="submit the team")
+    leader.require_for_team(mine, action="submit the team")
+
+
+def test_an_organisation_code_in_other_digits_is_refused_not_a_crash():
+    from domain.errors import OrganisationCodeInvalid
+    from domain.organisations import normalise_code
+
+    with pytest.raises(OrganisationCodeInvalid):
+        normalise_code("\u0669\u0661" + "0" * 16)
