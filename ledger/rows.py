@@ -113,6 +113,8 @@ def rows_at(
     sqlite = conn.dialect.name == "sqlite"
     mark = "?" if sqlite else "%s"
     columns = COLUMNS if signatures else COLUMNS.replace("signature", "NULL")
+    if not sqlite:  # the UUID's 16 bytes as they are: no uuid.UUID object a row
+        columns = columns.replace("originator_id", "uuid_send(originator_id)", 1)
     query = (
         f"SELECT {columns} FROM {table} WHERE position >= {mark} AND position < {mark} "
         "ORDER BY position"
