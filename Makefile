@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: demo test services sandbox-tools lint
+.PHONY: demo test services sandbox-tools docker-engine lint
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,9 +23,12 @@ services:
 sandbox-tools:
 	bash deploy/sandbox-tools.sh
 
+docker-engine: $(STAMP)
+	bash deploy/docker-engine.sh
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: $(STAMP) services sandbox-tools lint
+test: $(STAMP) services sandbox-tools docker-engine lint
 	$(VENV)/bin/pytest

@@ -64,6 +64,8 @@ _IMAGE_ID = re.compile(r"sha256:[0-9a-f]{64}")
 # What a team may read of a failure: enough to act on, too little to carry data out.
 _DETAIL_CAP = 1000
 _DEBUG_PROBLEMS_CAP = 100
+MAX_RECORDED_PROBLEMS = 50  # of a validation report, in its event; the rest by hash
+_AGGREGATE_KEYS = ("track", "track_name", "rules", "scoring_code", "cases", "gates", "primary")
 
 
 class Status(StrEnum):
@@ -127,14 +129,16 @@ class Submission(ContestAggregate):
             state["sandbox_warnings"] = []
 
     class InferenceFailed(ContestAggregate.Event):
-        """v2 adds ``sandbox_warnings``."""
+        """v2 adds ``sandbox_warnings``; v3 ``validation_summary`` (every problem counted by
+        kind, the full report's SHA-256), beside at most the first problems themselves."""
 
-        class_version = 2
+        class_version = 3
         job_id: str
         reason: str
         detail: str
         exit_code: int | None
         validation_report: list[dict[str, Any]] | None
+        validation_summary: dict[str, Any] | None
         log_sha256: str | None
         sandbox_warnings: list[str]
         at: datetime
@@ -142,6 +146,33 @@ class Submission(ContestAggregate):
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["sandbox_warnings"] = []
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state["validation_summary"] = None
+
+    class ScoreComputed(ContestAggregate.Event):
+        """v2 keeps the aggregate figures only; the full breakdown (per case, per file: the
+        hidden case ids and the truth files' hashes) is in the blob store, named by
+        ``breakdown_sha256``."""
+
+        class_version = 2
+        job_id: str
+        breakdown: dict[str, Any]
+        breakdown_sha256: str | None
+        rules_version: int
+        rules_sha256: str
+        predictions_sha256: str
+        truth_sha256: str
+        scoring_version: str
+        gates_passed: bool
+        efficiency: float | None
+        at: datetime
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["breakdown"] = aggregate_figures(state["breakdown"])
+            state["breakdown_sha256"] = None
 
     @classmethod
     def submit(
@@ -313,22 +344,30 @@ class Submission(ContestAggregate):
         log_sha256: str | None,
         now: datetime,
         sandbox_warnings: Sequence[str] = (),
+        validation_summary: dict[str, Any] | None = None,
     ) -> bool:
         """After a completed inference only ``invalid_output`` is still taken: predictions may
         be validated against the truth in the scoring stage. Any other late report is a
-        stale job's and is ignored."""
+        stale job's and is ignored. The event keeps at most the first
+        `MAX_RECORDED_PROBLEMS` problems of ``validation_report``; ``validation_summary``
+        counts all of them and names the full report in the blob store (``report_sha256``)."""
         if reason not in FAILURE_REASONS:
             raise FailureReasonUnknown(reason=reason, reasons=list(FAILURE_REASONS))
         if self.final or (self.inference is not None and reason != INVALID_OUTPUT):
             return False
         if log_sha256 is not None:
             require_sha256("log", log_sha256)
+        if validation_summary is not None:
+            require_sha256("validation report", validation_summary.get("report_sha256"))
         self._inference_failed(
             job_id=job_id,
             reason=reason,
             detail=detail,
             exit_code=exit_code,
-            validation_report=validation_report,
+            validation_report=(
+                None if validation_report is None else validation_report[:MAX_RECORDED_PROBLEMS]
+            ),
+            validation_summary=validation_summary,
             log_sha256=log_sha256,
             sandbox_warnings=list(sandbox_warnings),
             at=require_aware(now, "now"),
@@ -343,6 +382,7 @@ class Submission(ContestAggregate):
         detail: str,
         exit_code: int | None,
         validation_report: list[dict[str, Any]] | None,
+        validation_summary: dict[str, Any] | None,
         log_sha256: str | None,
         sandbox_warnings: list[str],
         at: datetime,
@@ -354,6 +394,7 @@ class Submission(ContestAggregate):
             "detail": detail,
             "exit_code": exit_code,
             "validation_report": validation_report,
+            "validation_summary": validation_summary,
             "log_sha256": log_sha256,
             "sandbox_warnings": sandbox_warnings,
             "at": at,
@@ -373,8 +414,11 @@ class Submission(ContestAggregate):
         gates_passed: bool,
         efficiency: float | None,
         now: datetime,
+        breakdown_sha256: str | None = None,
     ) -> bool:
-        """Refuses a score computed from other inputs than those this submission names."""
+        """Refuses a score computed from other inputs than those this submission names. The
+        event keeps the breakdown's `aggregate_figures`; the whole breakdown is the blob
+        ``breakdown_sha256`` names."""
         if self.final:
             return False
         self._require_inferred()
@@ -387,9 +431,12 @@ class Submission(ContestAggregate):
         ):
             if expected != got:
                 raise ScoreInputsMismatch(field=field, expected=expected, got=got)
+        if breakdown_sha256 is not None:
+            require_sha256("breakdown", breakdown_sha256)
         self._score_computed(
             job_id=job_id,
-            breakdown=breakdown,
+            breakdown=aggregate_figures(breakdown),
+            breakdown_sha256=breakdown_sha256,
             rules_version=rules_version,
             rules_sha256=rules_sha256,
             predictions_sha256=predictions_sha256,
@@ -401,11 +448,12 @@ class Submission(ContestAggregate):
         )
         return True
 
-    @event("ScoreComputed")
+    @event(ScoreComputed)
     def _score_computed(
         self,
         job_id: str,
         breakdown: dict[str, Any],
+        breakdown_sha256: str | None,
         rules_version: int,
         rules_sha256: str,
         predictions_sha256: str,
@@ -418,6 +466,7 @@ class Submission(ContestAggregate):
         self.score = {
             "job_id": job_id,
             "breakdown": breakdown,
+            "breakdown_sha256": breakdown_sha256,
             "rules_version": rules_version,
             "rules_sha256": rules_sha256,
             "predictions_sha256": predictions_sha256,
@@ -718,7 +767,7 @@ def _failure_view(failure: dict[str, Any] | None, debugging: bool) -> dict[str, 
         "exit_code": failure["exit_code"],
         "refunded": failure["reason"] == PLATFORM_FAULT,
         # Which fields failed and how often; a problem's text may quote the model's output.
-        "problems": _problem_counts(report),
+        "problems": _problem_counts(report, failure.get("validation_summary")),
         "at": failure["at"],
     }
     if debugging:
@@ -726,28 +775,47 @@ def _failure_view(failure: dict[str, Any] | None, debugging: bool) -> dict[str, 
     return view
 
 
-def _problem_counts(report: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    counts: dict[str, int] = {}
-    for problem in report:
+def _problem_counts(
+    report: list[dict[str, Any]], summary: dict[str, Any] | None
+) -> list[dict[str, Any]]:
+    """Counts of every problem by kind when the summary has them, else of those listed."""
+    counts: dict[str, int] = dict(summary["kinds"]) if summary else {}
+    for problem in [] if summary else report:
         field = str(problem.get("field", "?"))
         counts[field] = counts.get(field, 0) + 1
     return [{"field": field, "count": count} for field, count in sorted(counts.items())]
+
+
+def aggregate_figures(breakdown: dict[str, Any]) -> dict[str, Any]:
+    """What a ScoreComputed event keeps of a scoring breakdown: the figures over the whole set
+    and the inputs' hashes, never a per-case figure or a file name (file names start with the
+    hidden case ids)."""
+    kept = {key: breakdown[key] for key in _AGGREGATE_KEYS if key in breakdown}
+    kept["metrics"] = _without_cases(breakdown.get("metrics"), _case_ids(breakdown))
+    for side in ("predictions", "truth"):
+        if isinstance(breakdown.get(side), dict):
+            kept[side] = {"sha256": breakdown[side].get("sha256")}
+    return kept
+
+
+def _case_ids(breakdown: dict[str, Any]) -> set[str]:
+    case_ids = set(breakdown.get("per_case") or {})
+    for digest in (breakdown.get("predictions"), breakdown.get("truth")):
+        if isinstance(digest, dict):
+            case_ids |= {path.split("/", 1)[0] for path in digest.get("files") or {}}
+    return case_ids
 
 
 def _score_view(score: dict[str, Any] | None) -> dict[str, Any] | None:
     if score is None:
         return None
     breakdown = score["breakdown"]
-    case_ids = set(breakdown.get("per_case") or {})
-    for digest in (breakdown.get("predictions"), breakdown.get("truth")):
-        if isinstance(digest, dict):
-            case_ids |= {path.split("/", 1)[0] for path in digest.get("files") or {}}
     shown = {
         key: breakdown.get(key) for key in ("track", "track_name", "primary", "metrics", "gates")
     }
     cases = breakdown.get("cases")
     return {
-        **_without_cases(shown, case_ids),
+        **_without_cases(shown, _case_ids(breakdown)),
         "cases": cases if isinstance(cases, dict) else None,
         "gates_passed": score["gates_passed"],
         "efficiency": score["efficiency"],

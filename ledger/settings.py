@@ -45,6 +45,7 @@ class Settings:
     run_output_bytes: int = 2 << 30
     events_table: str = EVENTS_TABLE
     sandbox_unisolated: bool = False  # development only: run bundles without namespaces
+    docker_runtime: str = "auto"  # runc, runsc (gVisor), or auto: runsc where the engine has it
 
     def now(self) -> datetime:
         """The one clock: ``HUIYAN_CLOCK`` when set (tests, rehearsals), else the system's UTC
@@ -102,6 +103,11 @@ class Settings:
                 "HUIYAN_SANDBOX_UNISOLATED=allow is refused unless HUIYAN_ENV=development: "
                 "outside development a model never runs without isolation"
             )
+        docker_runtime = env.get("HUIYAN_DOCKER_RUNTIME") or cls.docker_runtime
+        if docker_runtime not in ("auto", "runc", "runsc"):
+            raise SettingsError(
+                f"HUIYAN_DOCKER_RUNTIME must be auto, runc or runsc (got {docker_runtime!r})"
+            )
         return cls(
             home=home,
             database_url=database_url,
@@ -112,6 +118,7 @@ class Settings:
             origin=env.get("HUIYAN_LEDGER_ORIGIN", cls.origin),
             sandbox=sandbox,
             sandbox_unisolated=bool(unisolated),
+            docker_runtime=docker_runtime,
             gpu=env.get("HUIYAN_GPU") or None,
             run_wall_seconds=_positive(env, "HUIYAN_RUN_WALL_SECONDS", cls.run_wall_seconds),
             run_output_bytes=int(

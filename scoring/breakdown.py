@@ -50,14 +50,29 @@ def scoring_code_version() -> dict[str, str]:
     return versions
 
 
-def score_track(track: int, predictions_path: Path, truth_path: Path, rules: Rules) -> Scored:
-    """Validate both files, run both gates and the track's metrics; raise on invalid input."""
+def score_track(
+    track: int,
+    predictions_path: Path,
+    truth_path: Path,
+    rules: Rules,
+    workers: int | None = None,
+) -> Scored:
+    """Validate both files, run both gates and the track's metrics; raise on invalid input.
+
+    ``workers``: processes for the tracks that read image files (None: one per available core,
+    used only for a large set, see `scoring.parallel`); it never changes a byte of the result.
+    """
     truth = load_truth(Path(truth_path), track, rules)
     predictions = load_predictions(Path(predictions_path), truth, track, rules)
     authenticity, authenticity_figures = gates.authenticity(predictions, truth, rules.authenticity)
     conformity, conformity_figures = gates.conformity(predictions, truth, rules.conformity)
     track_rules = rules.track(track)
-    result = track_module(track).score(scored_pairs(predictions, truth), track_rules)
+    module = track_module(track)
+    pairs = scored_pairs(predictions, truth)
+    if module.SAME_GRID:  # the tracks that read image files score their cases in parallel
+        result = module.score(pairs, track_rules, workers=workers)
+    else:
+        result = module.score(pairs, track_rules)
     breakdown = {
         "track": track,
         "track_name": track_rules.name,

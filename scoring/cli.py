@@ -70,9 +70,12 @@ def score(
     try:
         scored = score_track(track, predictions_path, truth_path, rules)
     except InputsInvalid as error:
-        click.echo(f"{error.source} invalid: {len(error.problems)} problems", err=True)
+        click.echo(f"{error.source} invalid: {error.total} problems", err=True)
         for problem in error.problems:
             click.echo(f"{error.source}: {problem}", err=True)
+        if error.total > len(error.problems):
+            unlisted = error.total - len(error.problems)
+            click.echo(f"{error.source}: ... and {unlisted} more, not listed", err=True)
         raise SystemExit(1) from None
     if plots:
         from scoring.plots import write_figures

@@ -10,10 +10,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath, PureWindowsPath
+from pathlib import Path
 from typing import Any
 
-from scoring.errors import Problem
+from scoring.errors import FileRefused, Problem, Problems, quote
+from scoring.images import resolve_inside
 
 
 @dataclass
@@ -22,7 +23,7 @@ class Report:
 
     folder: Path
     case: str | None = None
-    problems: list[Problem] = field(default_factory=list)
+    problems: Problems = field(default_factory=Problems)
     files: dict[str, Path] = field(default_factory=dict)  # field path -> resolved file
     label_files: set[str] = field(default_factory=set)  # field paths that must hold labels
 
@@ -39,6 +40,14 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _finite(value: int | float) -> bool:
+    """A JSON integer of 400 digits is no float either: every later step would overflow."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 class Number(Node):
     """A finite number, optionally bounded (bounds inclusive)."""
 
@@ -48,8 +57,8 @@ class Number(Node):
     def check(self, value: Any, path: str, report: Report) -> None:
         if not _is_number(value):
             report.add(path, f"must be a number, got {_kind(value)}")
-        elif not math.isfinite(value):
-            report.add(path, f"must be finite, got {value!r}")
+        elif not _finite(value):
+            report.add(path, f"must be finite, got {_kind(value)}")
         elif self.positive and value <= 0:
             report.add(path, f"must be > 0, got {value!r}")
         elif (self.low is not None and value < self.low) or (
@@ -80,7 +89,7 @@ class OneOf(Node):
 
     def check(self, value: Any, path: str, report: Report) -> None:
         if value not in self.options:
-            report.add(path, f"must be one of {', '.join(self.options)}, got {value!r}")
+            report.add(path, f"must be one of {', '.join(self.options)}, got {_quoted(value)}")
 
 
 class Anything(Node):
@@ -130,7 +139,7 @@ class Record(Node):
                 node.check(value[key], _join(path, key), report)
         for key in value:
             if key not in self.required and key not in self.optional:
-                report.add(_join(path, str(key)), "unknown field")
+                report.add(_join(path, _quoted(key)[1:-1]), "unknown field")
 
 
 def Keys(names: Sequence[str], node: Node) -> Record:  # noqa: N802 - reads as a schema type
@@ -141,6 +150,8 @@ def Keys(names: Sequence[str], node: Node) -> Record:  # noqa: N802 - reads as a
 class FileRef(Node):
     """A path, relative to the folder of the JSON file, to an image that must lie inside it.
 
+    The path is walked inside the folder by `scoring.images.resolve_inside` (no absolute path,
+    no ``..``, no link of any kind); the file's header is checked later, with the others.
     ``labels`` asks for an integer pixel type (a label mask), refused early so that a float
     probability map sent where a mask belongs is named as such rather than mis-scored.
     """
@@ -152,19 +163,10 @@ class FileRef(Node):
         if not isinstance(value, str) or not value:
             report.add(path, f"must be a relative file path, got {_kind(value)}")
             return
-        if PurePosixPath(value).is_absolute() or PureWindowsPath(value).is_absolute():
-            report.add(path, f"{value!r} is absolute; give a path relative to the output folder")
-            return
-        if ".." in PurePosixPath(value.replace("\\", "/")).parts:
-            report.add(path, f"{value!r} leaves the output folder ('..')")
-            return
-        root = report.folder.resolve()
-        target = (report.folder / value).resolve()
-        if not target.is_relative_to(root):
-            report.add(path, f"{value!r} leads outside the output folder (symbolic link)")
-            return
-        if not target.is_file():
-            report.add(path, f"file {value!r} does not exist")
+        try:
+            target = resolve_inside(report.folder, value)
+        except FileRefused as refused:
+            report.add(path, str(refused))
             return
         report.files[path] = target
         if self.labels:
@@ -175,6 +177,14 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
+def _quoted(value: Any) -> str:
+    if isinstance(value, str):
+        return quote(value)
+    if isinstance(value, int | float | bool) or value is None:
+        return _kind(value) if isinstance(value, int) and not _finite(value) else repr(value)
+    return _kind(value)
+
+
 def _kind(value: Any) -> str:
     if value is None:
         return "null"
@@ -182,6 +192,8 @@ def _kind(value: Any) -> str:
         return "a boolean"
     if isinstance(value, float) and not math.isfinite(value):
         return repr(value)
+    if isinstance(value, int) and not _finite(value):
+        return "a number too large for a float"
     return {int: "a number", float: "a number", str: "a string", list: "a list", dict: "an object"}[
         type(value)
     ]

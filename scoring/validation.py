@@ -11,14 +11,24 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import SimpleITK as sitk
+import numpy as np
 
-from scoring.errors import InputsInvalid, PredictionsInvalid, Problem, TruthInvalid
+from scoring.errors import (
+    FileRefused,
+    InputsInvalid,
+    PredictionsInvalid,
+    Problem,
+    Problems,
+    TruthInvalid,
+    quote,
+)
+from scoring.images import Information, open_no_follow, read_information, regular_file
 from scoring.rules import REAL_HUMAN, Rules
 from scoring.schema import (
     PROBABILITY,
@@ -36,16 +46,14 @@ from scoring.schema import (
 )
 from scoring.tracks import track_module
 
-_INTEGER_PIXELS = {
-    sitk.sitkUInt8,
-    sitk.sitkInt8,
-    sitk.sitkUInt16,
-    sitk.sitkInt16,
-    sitk.sitkUInt32,
-    sitk.sitkInt32,
-    sitk.sitkUInt64,
-    sitk.sitkInt64,
-}
+# A JSON file is refused before parsing when it is larger, nests deeper or holds more objects
+# and lists than this: Python's parser recurses (RecursionError at ~1,000 levels) and a 64 MiB
+# file of "[]," would be 20 million lists. Real predictions nest 5 levels and hold one object
+# per candidate (a few hundred thousand at most).
+MAX_JSON_BYTES = 64 << 20
+MAX_JSON_DEPTH = 64
+MAX_JSON_CONTAINERS = 4_000_000
+_ESCAPE = re.compile(rb"\\[\s\S]")
 # Geometry written by a model from the image's own header survives a float32 round trip with
 # far smaller errors than these; anything larger is a different grid.
 _MM_TOLERANCE = 1e-4
@@ -174,6 +182,7 @@ def load_predictions(path: Path, truth: CaseSet, track: int, rules: Rules) -> Ca
     raw, problems, sha = _read_cases(path, PredictionsInvalid)
     entries: dict[str, CaseEntry] = {}
     seen: set[str] = set()
+    truth_headers: dict[Path, Information | None] = {}
     for case in _unique_cases(raw, problems):
         case_id = case["case_id"]
         seen.add(case_id)
@@ -184,7 +193,7 @@ def load_predictions(path: Path, truth: CaseSet, track: int, rules: Rules) -> Ca
         scored = truth_entry is not None and truth_entry.track is not None
         case_schema(scored).check(case, "", report)
         if scored and not report.problems:
-            _check_files(report, _reference_grids(module.SAME_GRID, truth_entry))
+            _check_files(report, _reference_grids(module.SAME_GRID, truth_entry), truth_headers)
         problems.extend(report.problems)
         if not report.problems:
             entries[case_id] = _entry(case, report if scored else Report(path.parent))
@@ -203,22 +212,76 @@ def case_id_of(case: Any) -> str | None:
     return None
 
 
-def _read_cases(path: Path, error: type[InputsInvalid]) -> tuple[list[Any], list[Problem], str]:
+def _read_cases(path: Path, error: type[InputsInvalid]) -> tuple[list[Any], Problems, str]:
     try:
-        data = path.read_bytes()
-    except OSError as problem:
-        raise error([Problem(None, "(file)", f"cannot read {path}: {problem.strerror}")]) from None
-    try:
-        document = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as problem:
-        raise error([Problem(None, "(file)", f"not valid JSON: {problem}")]) from None
+        data = read_json_bytes(path)
+        document = parse_json(data)
+    except FileRefused as refused:
+        raise error([Problem(None, "(file)", str(refused))]) from None
     if not isinstance(document, dict) or not isinstance(document.get("cases"), list):
         raise error([Problem(None, "cases", 'the file must be {"cases": [...]}')])
-    problems = [Problem(None, key, "unknown field") for key in document if key != "cases"]
+    problems = Problems(
+        Problem(None, quote(key)[1:-1], "unknown field") for key in document if key != "cases"
+    )
     return document["cases"], problems, hashlib.sha256(data).hexdigest()
 
 
-def _unique_cases(raw: list[Any], problems: list[Problem]):
+def read_json_bytes(path: Path, limit: int = MAX_JSON_BYTES) -> bytes:
+    """The bytes of a JSON file that is a regular file of at most ``limit`` bytes (no link)."""
+    regular_file(path, limit)
+    try:
+        with open_no_follow(path) as stream:
+            data = stream.read(limit + 1)
+    except OSError as problem:
+        raise FileRefused(f"cannot read {path.name}: {problem.strerror}") from None
+    if len(data) > limit:
+        raise FileRefused(f"{path.name!r} is larger than the limit of {limit:,} bytes")
+    return data
+
+
+def parse_json(data: bytes) -> Any:
+    """``json.loads`` after a scan that bounds nesting and the number of objects and lists, so
+    that no file can make the parser recurse too deep or fill the memory."""
+    openings = data.count(b"[") + data.count(b"{")  # bounds both figures: often no scan at all
+    depth, containers = (
+        json_shape(data) if openings > min(MAX_JSON_DEPTH, MAX_JSON_CONTAINERS) else (0, 0)
+    )
+    if depth > MAX_JSON_DEPTH:
+        raise FileRefused(f"JSON nested {depth:,} levels deep; the limit is {MAX_JSON_DEPTH}")
+    if containers > MAX_JSON_CONTAINERS:
+        raise FileRefused(
+            f"{containers:,} JSON objects and lists; the limit is {MAX_JSON_CONTAINERS:,}"
+        )
+    try:
+        return json.loads(data)
+    except ValueError as problem:  # JSONDecodeError, UnicodeDecodeError, a 5,000-digit number
+        raise FileRefused(f"not valid JSON: {str(problem)[:200]}") from None
+
+
+def json_shape(data: bytes, chunk: int = 1 << 22) -> tuple[int, int]:
+    """(deepest nesting, number of objects and lists) of JSON text, without parsing it: the
+    brackets outside strings, counted with numpy a few MiB at a time (no recursion at all).
+    Escapes are blanked first, so an escaped quote cannot end a string. On text that is not
+    JSON the figures mean little; the parser refuses such text anyway."""
+    text = np.frombuffer(_ESCAPE.sub(b"__", data), dtype=np.uint8)
+    depth = deepest = containers = 0
+    in_string = False
+    for start in range(0, len(text), chunk):
+        block = text[start : start + chunk]
+        quotes = np.cumsum(block == ord('"'), dtype=np.int64)
+        outside = (quotes & 1) == (1 if in_string else 0)
+        opens = ((block == ord("[")) | (block == ord("{"))) & outside
+        closes = ((block == ord("]")) | (block == ord("}"))) & outside
+        levels = depth + np.cumsum(opens.astype(np.int64) - closes)
+        if len(levels):
+            deepest = max(deepest, int(levels.max()))
+            depth = int(levels[-1])
+        containers += int(opens.sum())
+        in_string = bool((quotes[-1] & 1) ^ in_string) if len(quotes) else in_string
+    return deepest, containers
+
+
+def _unique_cases(raw: list[Any], problems: Problems):
     """Yield the cases whose id is usable and not seen before."""
     seen: set[str] = set()
     for index, case in enumerate(raw):
@@ -266,7 +329,7 @@ def _file_sha256(path: Path) -> str:
 
 
 def _check_duplicate_refs(
-    entries: Mapping[str, CaseEntry], known: set[str], problems: list[Problem]
+    entries: Mapping[str, CaseEntry], known: set[str], problems: Problems
 ) -> None:
     """``known``: every case id in the file, so one bad case does not spill onto its copies."""
     for case_id, entry in entries.items():
@@ -279,7 +342,7 @@ def _check_duplicate_refs(
                 Problem(
                     case_id,
                     "conformity.duplicate_of",
-                    f"names {entry.duplicate_of!r}, which is not a case of this file",
+                    f"names {quote(entry.duplicate_of)}, which is not a case of this file",
                 )
             )
 
@@ -293,65 +356,52 @@ def _reference_grids(same_grid: Mapping[str, str], truth: CaseEntry) -> dict[str
     }
 
 
-def _check_files(report: Report, reference: Mapping[str, Path]) -> None:
+def _check_files(
+    report: Report,
+    reference: Mapping[str, Path],
+    seen: dict[Path, Information | None] | None = None,
+) -> None:
+    """Each file's header, read by our own reader and then SimpleITK's (no voxels yet), and
+    its grid against the truth file it must match (``seen`` keeps the truth's headers)."""
     for field_path, target in report.files.items():
-        geometry = _geometry(target)
-        if isinstance(geometry, str):
-            report.add(field_path, geometry)
+        try:
+            information = read_information(target)
+        except FileRefused as refused:
+            report.add(field_path, str(refused))
             continue
-        if field_path in report.label_files and not geometry.integer:
-            report.add(field_path, f"a label mask needs integer pixels, got {geometry.pixel}")
+        if field_path in report.label_files and not information.integer:
+            report.add(field_path, f"a label mask needs integer pixels, got {information.pixel}")
         if field_path in reference:
-            expected = _geometry(reference[field_path])
-            if isinstance(expected, _Geometry):
-                difference = geometry.differs_from(expected)
+            expected = _truth_information(reference[field_path], {} if seen is None else seen)
+            if expected is not None:
+                difference = _differs(information, expected)
                 if difference:
                     report.add(field_path, f"{difference} differs from the truth's image grid")
 
 
-@dataclass(frozen=True)
-class _Geometry:
-    size: tuple[int, ...]
-    spacing: tuple[float, ...]
-    origin: tuple[float, ...]
-    direction: tuple[float, ...]
-    pixel: str
-    integer: bool
+def _truth_information(path: Path, seen: dict[Path, Information | None]) -> Information | None:
+    """The truth was checked when it was loaded; None only if it changed since."""
+    if path not in seen:
+        try:
+            seen[path] = read_information(path)
+        except FileRefused:
+            seen[path] = None
+    return seen[path]
 
-    def differs_from(self, other: _Geometry) -> str | None:
-        if self.size != other.size:
-            return f"size {self.size} vs {other.size}:"
-        for name, tolerance in (
-            ("spacing", _MM_TOLERANCE),
-            ("origin", _MM_TOLERANCE),
-            ("direction", _DIRECTION_TOLERANCE),
-        ):
-            mine, theirs = getattr(self, name), getattr(other, name)
-            if any(
-                not math.isclose(a, b, abs_tol=tolerance) for a, b in zip(mine, theirs, strict=True)
-            ):
-                return f"{name} {_short(mine)} vs {_short(theirs)}:"
-        return None
+
+def _differs(mine: Information, theirs: Information) -> str | None:
+    if mine.size != theirs.size:
+        return f"size {mine.size} vs {theirs.size}:"
+    for name, tolerance in (
+        ("spacing", _MM_TOLERANCE),
+        ("origin", _MM_TOLERANCE),
+        ("direction", _DIRECTION_TOLERANCE),
+    ):
+        a, b = getattr(mine, name), getattr(theirs, name)
+        if any(not math.isclose(x, y, abs_tol=tolerance) for x, y in zip(a, b, strict=True)):
+            return f"{name} {_short(a)} vs {_short(b)}:"
+    return None
 
 
 def _short(values: tuple[float, ...]) -> str:
     return "(" + ", ".join(f"{v:g}" for v in values) + ")"
-
-
-def _geometry(path: Path) -> _Geometry | str:
-    reader = sitk.ImageFileReader()
-    reader.SetFileName(str(path))
-    try:
-        reader.ReadImageInformation()
-    except RuntimeError:
-        return f"{path.name!r} cannot be read as an image (NIfTI, MetaImage or PNG)"
-    if reader.GetNumberOfComponents() != 1:
-        return f"{path.name!r} must have one value per voxel"
-    return _Geometry(
-        size=tuple(reader.GetSize()),
-        spacing=tuple(reader.GetSpacing()),
-        origin=tuple(reader.GetOrigin()),
-        direction=tuple(reader.GetDirection()),
-        pixel=sitk.GetPixelIDValueAsString(reader.GetPixelID()),
-        integer=reader.GetPixelID() in _INTEGER_PIXELS,
-    )

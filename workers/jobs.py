@@ -16,7 +16,6 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import os
 import shutil
 import socket
 import threading
@@ -31,15 +30,15 @@ from domain.submissions import Submission, Submissions
 from ledger.application import open_application
 from ledger.blobs import BlobStore
 from ledger.settings import Settings
-from scoring.breakdown import score_track
 from scoring.efficiency import efficiency_score
-from scoring.errors import PredictionsInvalid
+from scoring.errors import PredictionsInvalid, Problem
 from scoring.rules import parse_rules
 from workers.models import model_store, testset_store, tree_sha256
 from workers.queues import ALIVE_SECONDS, alive_key
 from workers.sandbox import ImageRef, Limits, RunResult, Sandbox
-from workers.sandbox.outputs import capped_output_dir, copy_outputs, release_output_dir
-from workers.sandbox.uids import leased_uid
+from workers.sandbox.outputs import copy_outputs, release_output_dir
+from workers.sandbox.slot import run_slot
+from workers.scoring_sandbox import ScorerFault, score_in_sandbox
 
 NOBODY = 65534
 RUNNER_VERSION = f"huiyan-runner/{metadata.version('huiyan')}"
@@ -66,21 +65,11 @@ def sandbox_for(settings: Settings, uid: int = NOBODY) -> Sandbox:
 
         from workers.sandbox.docker_backend import DockerSandbox
 
-        return DockerSandbox(docker.from_env(timeout=60), uid=uid, gid=uid)
+        client = docker.from_env(timeout=60)
+        return DockerSandbox(client, uid=uid, gid=uid, runtime=settings.docker_runtime)
     from workers.sandbox.process import ProcessSandbox
 
     return ProcessSandbox(uid=uid, gid=uid, allow_fallback=settings.sandbox_unisolated)
-
-
-@contextmanager
-def run_uid() -> Iterator[int]:
-    """The uid one run's model gets: a leased one of its own when the worker is root (a
-    non-root worker's models run as the worker's own uid anyway)."""
-    if os.geteuid() != 0:
-        yield os.getuid()
-        return
-    with leased_uid() as uid:
-        yield uid
 
 
 def limits_for(settings: Settings) -> Limits:
@@ -95,7 +84,15 @@ def limits_for(settings: Settings) -> Limits:
 def isolation_problem(settings: Settings) -> str | None:
     """Why this host cannot run models as the settings require, or None. A worker asks at
     start-up and refuses all work while the answer is not None."""
-    if settings.sandbox != "process" or settings.sandbox_unisolated:
+    if settings.sandbox == "docker":
+        import docker
+
+        try:
+            docker.from_env(timeout=10).ping()
+        except Exception as error:  # noqa: BLE001 - whatever keeps the engine from answering
+            return f"no usable Docker engine ({type(error).__name__}: {error})"
+        return None
+    if settings.sandbox_unisolated:
         return None
     from workers.sandbox.process import ProcessSandbox
 
@@ -133,16 +130,7 @@ def run_inference(submission_id: str, job_id: str) -> str:
     cases = [c["case_id"] for c in json.loads((testset / "input" / "cases.json").read_text())]
     limits = limits_for(settings)
     try:
-        with (
-            run_uid() as uid,
-            capped_output_dir(
-                output,
-                max_bytes=limits.output_bytes,
-                max_files=limits.output_files,
-                uid=uid,
-                gid=uid,
-            ) as cap_warnings,
-        ):
+        with run_slot(output, limits) as (uid, cap_warnings):
             sandbox = sandbox_for(settings, uid)
             try:
                 with progress(job_id, output, total=len(cases)):
@@ -259,29 +247,42 @@ def run_scoring(submission_id: str, job_id: str) -> str:
     submission = submissions.submission(ident)
     if submission.final or submission.inference is None:
         return "nothing to score"
-    rules = rules_of(settings, submissions, submission)
+    rules_document = rules_of(settings, submissions, submission)
+    rules = parse_rules(rules_document)
     predictions = predictions_folder(settings, submission.inference["output_sha256"])
-    truth = testset_store(settings).path(submission.testset_sha256) / "truth" / "truth.json"
-    try:
-        scored = score_track(submission.track, predictions / PREDICTIONS, truth, rules)
-    except PredictionsInvalid as invalid:
+    truth = testset_store(settings).path(submission.testset_sha256) / "truth"
+    blobs = BlobStore(settings.blobs_dir)
+    try:  # the team's files are opened only in the sandbox (workers/scoring_sandbox.py)
+        outcome = score_in_sandbox(settings, submission.track, predictions, truth, rules_document)
+    except ScorerFault as fault:
+        raise PlatformFault(f"scoring: {fault}") from fault
+    if outcome.breakdown_json is None:
+        if outcome.invalid is not None:
+            total, summary = outcome.invalid["total"], dict(outcome.invalid["summary"])
+            report = outcome.invalid["report"].encode("utf-8")
+        else:  # the files defeated the scorer's memory or time
+            refusal = PredictionsInvalid([Problem(None, "(predictions)", str(outcome.refused))])
+            total, summary, report = refusal.total, refusal.summary(), refusal.report_json()
+        # The event holds a bounded summary; the full report goes to the blob store by hash.
         submissions.fail_inference(
             ident,
             job_id=job_id,
             reason="invalid_output",
-            detail=f"{len(invalid.problems)} problems in the predictions; nothing was scored",
+            detail=f"{total} problems in the predictions; nothing was scored",
             exit_code=0,
-            validation_report=[problem.__dict__ for problem in invalid.problems],
+            validation_report=summary.pop("first"),
+            validation_summary={**summary, "report_sha256": blobs.put(report)},
             log_sha256=submission.inference["log_sha256"],
             now=settings.now(),
         )
         return "invalid_output"
-    breakdown = scored.breakdown
+    breakdown = outcome.breakdown
     case_seconds = list(submission.inference["case_seconds"].values())
     submissions.record_score(
         ident,
         job_id=job_id,
-        breakdown=breakdown,
+        breakdown=breakdown,  # the event keeps its aggregate figures; the rest by hash
+        breakdown_sha256=blobs.put(outcome.breakdown_json),
         rules_version=submission.rules_version,
         rules_sha256=breakdown["rules"]["sha256"],
         predictions_sha256=breakdown["predictions"]["sha256"],
@@ -294,11 +295,11 @@ def run_scoring(submission_id: str, job_id: str) -> str:
     return "scored"
 
 
-def rules_of(settings: Settings, submissions: Submissions, submission: Submission) -> Any:
-    """The rules document this submission named, read back from the blob store."""
+def rules_of(settings: Settings, submissions: Submissions, submission: Submission) -> bytes:
+    """The rules document this submission named, as its bytes from the blob store."""
     book = submissions.rules(submission.contest_id)
     version = next(v for v in book.versions if v["version"] == submission.rules_version)
-    return parse_rules(BlobStore(settings.blobs_dir).get(version["blob"]))
+    return BlobStore(settings.blobs_dir).get(version["blob"])
 
 
 # --- when every retry failed ------------------------------------------------------------------

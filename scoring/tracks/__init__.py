@@ -1,7 +1,9 @@
 """One module per track: its prediction and truth schemas and its metrics (SCORING.md §3).
 
 Each module offers ``prediction_schema(track)``, ``truth_schema(track)``, ``SAME_GRID`` (which
-predicted file must share which truth file's image grid) and ``score(pairs, track)``.
+predicted file must share which truth file's image grid) and ``score(pairs, track)``. A track
+whose predictions name image files (``SAME_GRID`` not empty) scores its cases one by one and
+takes ``score(pairs, track, workers=...)`` (`scoring.parallel`).
 """
 
 from __future__ import annotations

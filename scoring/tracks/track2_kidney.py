@@ -8,7 +8,7 @@ from scoring.classification import auroc
 from scoring.figures import RocData
 from scoring.rules import TrackRules
 from scoring.schema import PROBABILITY, Boolean, FileRef, Record
-from scoring.segmentation import RegionScorer, mean_by_region, read_case_masks
+from scoring.segmentation import RegionScorer, mean_by_region, score_masks
 from scoring.tracks import TrackResult
 
 SAME_GRID = {"mask": "mask"}
@@ -22,17 +22,16 @@ def truth_schema(track: TrackRules) -> Record:
     return Record({"mask": FileRef(labels=True), "malignant": Boolean()})
 
 
-def score(pairs: Sequence, track: TrackRules) -> TrackResult:
+def score(pairs: Sequence, track: TrackRules, workers: int | None = None) -> TrackResult:
     regions = track.params["regions"]
     names = list(regions)
     scorer = RegionScorer(tolerances_mm=track.params["surface_dice_tolerance_mm"])
     per_case, dice, surface = {}, [], []
-    for pair, predicted, truth, spacing in read_case_masks(pairs, "mask", regions):
-        case_dice = scorer.dice(predicted, truth)
-        case_surface = scorer.surface_dice(predicted, truth, spacing)
+    for case in score_masks(pairs, "mask", regions, scorer, ("dice", "surface_dice"), workers):
+        case_dice, case_surface = case.values["dice"], case.values["surface_dice"]
         dice.append(case_dice)
         surface.append(case_surface)
-        per_case[pair.case_id] = {
+        per_case[case.case_id] = {
             "dice": dict(zip(names, case_dice, strict=True)),
             "surface_dice": dict(zip(names, case_surface, strict=True)),
         }

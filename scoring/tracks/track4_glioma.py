@@ -8,7 +8,7 @@ from scoring.classification import auroc
 from scoring.figures import RocData
 from scoring.rules import TrackRules
 from scoring.schema import PROBABILITY, Boolean, FileRef, Record
-from scoring.segmentation import RegionScorer, mean_by_region, read_case_masks
+from scoring.segmentation import RegionScorer, mean_by_region, score_masks
 from scoring.tracks import TrackResult
 
 SAME_GRID = {"mask": "mask"}
@@ -22,17 +22,16 @@ def truth_schema(track: TrackRules) -> Record:
     return Record({"mask": FileRef(labels=True), "grade_high": Boolean()})
 
 
-def score(pairs: Sequence, track: TrackRules) -> TrackResult:
+def score(pairs: Sequence, track: TrackRules, workers: int | None = None) -> TrackResult:
     regions = track.params["regions"]
     names = list(regions)
     scorer = RegionScorer(hd_penalty_mm=track.params["hd95_empty_penalty_mm"])
     per_case, dice, hd95 = {}, [], []
-    for pair, predicted, truth, spacing in read_case_masks(pairs, "mask", regions):
-        case_dice = scorer.dice(predicted, truth)
-        case_hd95 = scorer.hd95(predicted, truth, spacing)
+    for case in score_masks(pairs, "mask", regions, scorer, ("dice", "hd95"), workers):
+        case_dice, case_hd95 = case.values["dice"], case.values["hd95"]
         dice.append(case_dice)
         hd95.append(case_hd95)
-        per_case[pair.case_id] = {
+        per_case[case.case_id] = {
             "dice": dict(zip(names, case_dice, strict=True)),
             "hd95_mm": dict(zip(names, case_hd95, strict=True)),
         }

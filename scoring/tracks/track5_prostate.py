@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 from types import ModuleType
 
-import numpy as np
-import SimpleITK as sitk
-
 from scoring.detection import rate_key
-from scoring.errors import PredictionsInvalid, Problem, TruthInvalid
+from scoring.errors import FileRefused, PredictionsInvalid, Problem, TruthInvalid
 from scoring.figures import FrocData, RocData
+from scoring.images import read_array, read_header
+from scoring.parallel import map_cases
 from scoring.rules import TrackRules
 from scoring.schema import FileRef, Record
 from scoring.tracks import TrackResult
@@ -35,53 +36,88 @@ def _picai() -> tuple[ModuleType, ModuleType]:
     """Import picai_eval quietly: it prints a greeting on import, which would spoil --json."""
     with contextlib.redirect_stdout(io.StringIO()):
         import picai_eval
-        import picai_eval.analysis_utils
-    return picai_eval, picai_eval.analysis_utils
+        import picai_eval.eval
+    return picai_eval, picai_eval.eval
 
 
-def score(pairs: Sequence, track: TrackRules) -> TrackResult:
-    picai_eval, analysis = _picai()
-    problems: list[Problem] = []
+@dataclass(frozen=True)
+class DetectionCase:
+    """One case for a worker process: its files and picai's matching settings."""
 
-    def detection_maps() -> Iterator[np.ndarray]:
-        # Read lazily, one case at a time (a 3D set does not fit in memory at once), and check
-        # with picai's own parser so a softmax map is named per case instead of aborting all.
-        for pair in pairs:
-            array = sitk.GetArrayFromImage(
-                sitk.ReadImage(str(pair.predicted_files["detection_map"]))
-            )
-            if not np.isfinite(array).all() or array.min() < 0 or array.max() > 1:
-                problems.append(Problem(pair.case_id, _FIELD, "confidences must lie in [0, 1]"))
-                array = np.zeros_like(array, dtype=np.float32)
-            else:
-                try:
-                    analysis.parse_detection_map(array.astype(np.float32))
-                except ValueError:
-                    problems.append(
-                        Problem(
-                            pair.case_id,
-                            _FIELD,
-                            "not a detection map: blobs must be separate, each of one confidence",
-                        )
-                    )
-                    array = np.zeros_like(array, dtype=np.float32)
-            yield array
+    case_id: str
+    detection_map: Path
+    mask: Path
+    min_overlap: float
+    overlap_func: str
 
-    def lesion_masks() -> Iterator[np.ndarray]:
-        for pair in pairs:
-            yield (sitk.GetArrayFromImage(sitk.ReadImage(str(pair.truth_files["mask"]))) > 0)
 
-    metrics = picai_eval.evaluate(
-        y_det=detection_maps(),
-        y_true=lesion_masks(),
-        subject_list=[pair.case_id for pair in pairs],
-        min_overlap=track.params["min_overlap"],
-        overlap_func=track.params["overlap_func"],
-        case_confidence_func="max",
-        num_parallel_calls=1,
-    )
+@dataclass(frozen=True)
+class CaseLesions:
+    case_id: str
+    lesions: list[tuple[int, float, float]] = field(default_factory=list)  # picai's triples
+    confidence: float = 0.0
+    truth_problem: Problem | None = None
+    predicted_problem: Problem | None = None
+
+
+def evaluate_case(case: DetectionCase) -> CaseLesions:
+    """Read both files and run ``picai_eval``'s own ``evaluate_case`` on them: the call
+    ``picai_eval.evaluate`` makes per case (`score` then pools the cases as it does)."""
+    evaluation = _picai()[1]
+    try:
+        truth = read_array(case.mask) > 0
+    except FileRefused as refused:
+        problem = Problem(case.case_id, "track.mask", str(refused))
+        return CaseLesions(case.case_id, truth_problem=problem)
+    try:
+        array = read_array(case.detection_map)
+        low, high = float(array.min()), float(array.max())
+        if not (low >= 0.0 and high <= 1.0):  # NaN fails both comparisons
+            raise FileRefused("confidences must lie in [0, 1]")
+        lesions, confidence, _, _ = evaluation.evaluate_case(
+            y_det=array,
+            y_true=truth,
+            min_overlap=case.min_overlap,
+            overlap_func=case.overlap_func,
+            case_confidence_func="max",
+        )
+    except FileRefused as refused:
+        problem = str(refused)
+    except ValueError:  # picai's own parser: blobs that touch, or hold several values (softmax)
+        problem = "not a detection map: blobs must be separate, each of one confidence"
+    else:
+        return CaseLesions(case.case_id, lesions, confidence)
+    return CaseLesions(case.case_id, predicted_problem=Problem(case.case_id, _FIELD, problem))
+
+
+def score(pairs: Sequence, track: TrackRules, workers: int | None = None) -> TrackResult:
+    picai_eval = _picai()[0]
+    cases = [
+        DetectionCase(
+            pair.case_id,
+            pair.predicted_files["detection_map"],
+            pair.truth_files["mask"],
+            track.params["min_overlap"],
+            track.params["overlap_func"],
+        )
+        for pair in pairs
+    ]
+    voxels = sum(read_header(c.mask).voxels for c in cases)
+    results = map_cases(evaluate_case, cases, voxels=voxels, workers=workers)
+    truth_problems = [r.truth_problem for r in results if r.truth_problem]
+    if truth_problems:
+        raise TruthInvalid(truth_problems)
+    problems = [r.predicted_problem for r in results if r.predicted_problem]
     if problems:
         raise PredictionsInvalid(problems)
+    # picai_eval.evaluate's own pooling, in case order (sample weight 1 for every case).
+    metrics = picai_eval.Metrics(
+        lesion_results={r.case_id: r.lesions for r in results},
+        case_target={r.case_id: max((a[0] for a in r.lesions), default=0) for r in results},
+        case_pred={r.case_id: r.confidence for r in results},
+        case_weight={r.case_id: 1 for r in results},
+        lesion_weight={r.case_id: [1] * len(r.lesions) for r in results},
+    )
     targets = [int(metrics.case_target[pair.case_id]) for pair in pairs]
     if len(set(targets)) < 2:
         raise TruthInvalid(

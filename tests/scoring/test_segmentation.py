@@ -84,3 +84,48 @@ def test_cropping_to_the_foreground_changes_no_metric():
     assert scorer.dice(*whole) == scorer.dice(*cut)
     assert scorer.surface_dice(*whole, spacing) == pytest.approx(scorer.surface_dice(*cut, spacing))
     assert scorer.hd95(*whole, spacing) == pytest.approx(scorer.hd95(*cut, spacing))
+
+
+def test_no_monai_metric_keeps_a_buffer_that_grows_with_the_cases(tmp_path, monkeypatch):
+    """Issue 9, point 10: MONAI's metric objects buffer every result until reset; scoring a set
+    must leave nothing behind however many cases it holds."""
+    from monai.metrics.metric import Cumulative
+
+    from scoring.breakdown import score_track
+    from tests.scoring.factory import RULES, make_set
+
+    buffered = []
+    for name in ("append", "extend"):
+        original = getattr(Cumulative, name)
+
+        def recording(self, *data, _original=original):
+            buffered.append(len(data))
+            return _original(self, *data)
+
+        monkeypatch.setattr(Cumulative, name, recording)
+    for track in (2, 4):
+        predictions, truth = make_set(track, tmp_path / str(track), cases=6)
+        score_track(track, predictions, truth, RULES)
+    assert buffered == []
+    scorer = RegionScorer(tolerances_mm=[1.0], hd_penalty_mm=374)
+    assert not [v for v in vars(scorer).values() if isinstance(v, Cumulative)]
+
+
+def test_labels_are_checked_without_a_copy_of_the_volume(tmp_path, monkeypatch):
+    """Point 12: no int64 copy to count labels; gaps in the allowed labels still caught."""
+    from scoring.segmentation import read_labels
+    from tests.scoring.factory import write_image
+
+    path = tmp_path / "m.nii.gz"
+    array = np.zeros((8, 8, 8), np.uint8)
+    array[0, 0, :4] = [1, 2, 3, 4]
+    write_image(path, array)
+    monkeypatch.setattr(np, "bincount", lambda *a, **k: pytest.fail("bincount"))
+    problems = []
+    assert read_labels(path, {0, 1, 2, 3, 4}, "c", "track.mask", problems) is not None
+    assert read_labels(path, {0, 1, 2, 4}, "c", "track.mask", problems) is None
+    assert read_labels(path, {0, 1, 2}, "c", "track.mask", problems) is None
+    assert [p.message for p in problems] == [
+        "unknown labels [3]; allowed [0, 1, 2, 4]",
+        "unknown labels [4]; allowed [0, 1, 2]",
+    ]

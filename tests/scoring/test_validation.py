@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 
+from scoring import schema
 from scoring.errors import PredictionsInvalid, TruthInvalid
 from scoring.validation import load_predictions, load_truth
 from tests.scoring.factory import RULES, load, make_set, save, write_image
@@ -128,10 +129,24 @@ def test_not_json_and_wrong_top_level(track6):
         load_predictions(predictions, truth_set, 6, RULES)
 
 
-def test_the_track_output_of_an_unscored_case_is_not_read(track6):
-    predictions, truth = track6
-    _edit(predictions, lambda d: _case(d, "p900").update(track={"anything": "/etc/passwd"}))
-    load_predictions(predictions, load_truth(truth, 6, RULES), 6, RULES)
+def test_the_track_output_of_an_unscored_case_is_not_read(track2, monkeypatch):
+    predictions, truth = track2
+    anything = {"mask": "/etc/passwd", "malignancy": "high", "extra": [1]}
+    _edit(predictions, lambda d: _case(d, "p900").update(track=anything))
+    resolved = []
+    resolve = schema.resolve_inside
+
+    def recording(folder, value):
+        resolved.append(value)
+        return resolve(folder, value)
+
+    monkeypatch.setattr(schema, "resolve_inside", recording)
+    loaded = load_predictions(predictions, load_truth(truth, 2, RULES), 2, RULES)
+    assert loaded.cases["p900"].track == anything  # kept as written, never checked
+    assert loaded.cases["p900"].files == {}
+    assert "/etc/passwd" not in resolved
+    assert set(resolved) == {"c000/mask.nii.gz", "c001/mask.nii.gz"}  # truth, scored cases
+    assert sorted(loaded.digest.files) == ["c000/mask.nii.gz", "c001/mask.nii.gz"]
 
 
 @pytest.mark.parametrize(
@@ -192,7 +207,7 @@ def test_a_file_that_is_not_an_image(track2):
     predictions, truth = track2
     (predictions.parent / "c000" / "mask.nii.gz").write_bytes(b"not an image")
     ((case, field, text),) = _problems(predictions, truth, 2)
-    assert (case, field) == ("c000", "track.mask") and "cannot be read" in text
+    assert (case, field) == ("c000", "track.mask") and "is not gzip-compressed" in text
 
 
 def test_unknown_labels_are_refused_when_read(track2):

@@ -283,3 +283,11 @@ def test_limits_are_set_by_helper_programs_and_reach_the_model(tmp_path):
         model, tmp_path / "input", tmp_path / "output", Limits(cpu_seconds=77, open_files=99)
     )
     assert b"NOFILE 99" in result.log and b"CPU 77" in result.log
+
+
+def test_a_docker_worker_without_an_engine_refuses_to_start(huiyan, monkeypatch):
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    huiyan.env.update(HUIYAN_SANDBOX="docker", HUIYAN_REDIS_URL="redis://127.0.0.1:6379/9")
+    result = huiyan("worker", "--burst")
+    assert result.exit_code == 2
+    assert "no usable Docker engine" in result.output

@@ -44,6 +44,7 @@ class Layout:
     environment: Mapping[str, str]
     gpu_index: str | None = None
     info_fd: int | None = None  # bubblewrap writes to it once the sandbox is set up
+    extra_inputs: tuple[tuple[Path, str], ...] = ()  # (host path, path inside), read-only
 
 
 def bwrap_command(layout: Layout, *, bwrap: str, setpriv: str | None) -> list[str]:
@@ -109,6 +110,8 @@ def _host_view(layout: Layout) -> list[str]:
         view.bind("--ro-bind", root, root)
     view.bind("--ro-bind", layout.bundle, Path(MODEL_BUNDLE))
     view.bind("--ro-bind", layout.input_dir, Path(MODEL_INPUT))
+    for source, inside in layout.extra_inputs:
+        view.bind("--ro-bind", source, Path(inside))
     view.bind("--bind", layout.output_dir, Path(MODEL_OUTPUT))
     return view.args
 

@@ -11,6 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+#: The images deploy/sandbox-images.sh builds from Debian's archive (no registry needed):
+#: the base (root: refused as a model image), a runner of bundle folders with only python3 and
+#: numpy, and the runner with the worker's own stack (torch, MONAI, SimpleITK), the default.
+BASE_IMAGE = "huiyan/base:bookworm"
+LIGHT_RUNNER = "huiyan/runner:light"
+STACK_RUNNER = "huiyan/runner:stack"
+
 
 class UnsafeImage(Exception):
     def __init__(self, problems: list[str]) -> None:

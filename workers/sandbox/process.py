@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -136,8 +137,15 @@ class ProcessSandbox:
         return None
 
     def run(
-        self, bundle: Path | ImageRef, input_dir: Path, output_dir: Path, limits: Limits
+        self,
+        bundle: Path | ImageRef,
+        input_dir: Path,
+        output_dir: Path,
+        limits: Limits,
+        extra_inputs: Mapping[str, Path] | None = None,
     ) -> RunResult:
+        """``extra_inputs``: more read-only folders, each at ``/<name>`` inside and named by
+        the variable ``HUIYAN_<NAME>`` (the scorer reads a run's output and a truth this way)."""
         bundle = _checked_bundle(bundle)
         if not input_dir.is_dir():
             raise SandboxError(f"input folder {input_dir} is not a directory")
@@ -145,7 +153,7 @@ class ProcessSandbox:
             raise SandboxError(f"the process backend pins a GPU by index, got {limits.gpu!r}")
         prepare_output_dir(output_dir, self._uid, self._gid)
         warnings: list[str] = []
-        launch = self._launch(bundle, input_dir, output_dir, limits, warnings)
+        launch = self._launch(bundle, input_dir, output_dir, limits, warnings, extra_inputs or {})
         cgroup, why = JobCgroup.create(
             memory_bytes=limits.memory_bytes, pids=limits.pids, v2_parent=self._cgroup_v2_parent
         )
@@ -163,12 +171,20 @@ class ProcessSandbox:
                 cgroup.remove()
 
     def _launch(
-        self, bundle: Path, input_dir: Path, output_dir: Path, limits: Limits, warnings: list[str]
+        self,
+        bundle: Path,
+        input_dir: Path,
+        output_dir: Path,
+        limits: Limits,
+        warnings: list[str],
+        extra_inputs: Mapping[str, Path],
     ) -> _Launch:
         problem = self.isolation_problem
         if problem is None:
             signal_ = _StartSignal()
-            argv = self._bwrap_argv(bundle, input_dir, output_dir, limits, signal_.write_end)
+            argv = self._bwrap_argv(
+                bundle, input_dir, output_dir, limits, signal_.write_end, extra_inputs
+            )
             return _Launch(argv, None, _LAUNCHER_ENV, isolated=True, info=signal_)
         if not self._allow_fallback:
             raise SandboxError(f"refusing to run without isolation: {problem}")
@@ -180,6 +196,7 @@ class ProcessSandbox:
         )
         environment = model_environment(_gpu_variables(limits.gpu))
         environment.update(HUIYAN_INPUT=str(input_dir), HUIYAN_OUTPUT=str(output_dir))
+        environment.update({_variable(name): str(path) for name, path in extra_inputs.items()})
         return _Launch([str(self._python), BUNDLE_ENTRY], bundle, environment, isolated=False)
 
     def _bwrap_argv(
@@ -189,7 +206,11 @@ class ProcessSandbox:
         output_dir: Path,
         limits: Limits,
         info_fd: int | None = None,
+        extra_inputs: Mapping[str, Path] | None = None,
     ) -> list[str]:
+        extra = extra_inputs or {}
+        environment = model_environment(_gpu_variables(limits.gpu))
+        environment.update({_variable(name): f"/{name}" for name in extra})
         layout = Layout(
             bundle=bundle,
             input_dir=input_dir,
@@ -200,9 +221,10 @@ class ProcessSandbox:
             shm_bytes=limits.shm_bytes,
             uid=self._uid,
             gid=self._gid,
-            environment=model_environment(_gpu_variables(limits.gpu)),
+            environment=environment,
             gpu_index=limits.gpu,
             info_fd=info_fd,
+            extra_inputs=tuple((path, f"/{name}") for name, path in extra.items()),
         )
         setpriv = shutil.which("setpriv") if os.geteuid() == 0 else None
         assert self._bwrap is not None
@@ -380,6 +402,15 @@ def _checked_bundle(bundle: Path | ImageRef) -> Path:
     if not entry.is_file() or entry.is_symlink():
         raise SandboxError(f"bundle {bundle} has no regular file {BUNDLE_ENTRY}")
     return bundle
+
+
+_TAKEN = {"input", "output", "bundle", "tmp", "proc", "dev", "etc", "usr", "bin", "lib", "sbin"}
+
+
+def _variable(name: str) -> str:
+    if not name.isidentifier() or not name.islower() or name in _TAKEN:
+        raise SandboxError(f"an extra input needs a lower-case name of its own, not {name!r}")
+    return f"HUIYAN_{name.upper()}"
 
 
 def _gpu_variables(gpu: str | None) -> dict[str, str]:

@@ -42,3 +42,14 @@ def leased_uid(folder: Path = LEASES, first: int = FIRST_UID, count: int = UIDS)
             os.close(fd)
         return
     raise SandboxError(f"all {count} sandbox uids from {first} are in use on this host")
+
+
+@contextmanager
+def run_uid() -> Iterator[int]:
+    """The uid one run gets: a leased one of its own when the worker is root (a non-root
+    worker's runs are the worker's own uid anyway)."""
+    if os.geteuid() != 0:
+        yield os.getuid()
+        return
+    with leased_uid() as uid:
+        yield uid
