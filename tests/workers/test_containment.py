@@ -291,3 +291,58 @@ def test_a_docker_worker_without_an_engine_refuses_to_start(huiyan, monkeypatch)
     result = huiyan("worker", "--burst")
     assert result.exit_code == 2
     assert "no usable Docker engine" in result.output
+
+
+def test_a_prying_model_through_the_real_path_reaches_nothing_of_the_host(
+    huiyan, tmp_path, canary_path
+):
+    """Planted secret, loopback listener, the hidden truth hashed before and after."""
+    import hashlib
+    import socket
+
+    canary_path.write_text("a secret of the host")
+    canary_path.chmod(0o644)
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    team = ready_to_submit(huiyan, tmp_path)
+    truth = next((Path(huiyan.env["HUIYAN_HOME"]) / "testsets").glob("*/truth/truth.json"))
+    before = hashlib.sha256(truth.read_bytes()).hexdigest()
+    model = bundle(
+        tmp_path,
+        "prying",
+        f"""
+        import json, os, socket
+        seen = {{}}
+        for name, path in (("canary", {str(canary_path)!r}), ("truth", {str(truth)!r})):
+            try:
+                seen[name] = open(path, "rb").read(20).decode(errors="replace")
+            except OSError as error:
+                seen[name] = type(error).__name__
+        try:
+            socket.create_connection(("127.0.0.1", {port}), timeout=2)
+            seen["listener"] = "connected"
+        except OSError as error:
+            seen["listener"] = type(error).__name__
+        try:
+            open({str(truth)!r}, "w").write("{{}}")
+            seen["truth_written"] = True
+        except OSError:
+            seen["truth_written"] = False
+        out = os.environ["HUIYAN_OUTPUT"]
+        json.dump(seen, open(out + "/seen.json", "w"))
+        open(out + "/predictions.json", "w").write('{{"cases": []}}')
+        """,
+    )
+    ident = submit(huiyan, team, tmp_path, model=model)
+    listener.settimeout(0.1)
+    huiyan.ok("dispatcher", "--once")
+    with pytest.raises(TimeoutError):
+        listener.accept()  # nobody ever knocked
+    listener.close()
+    assert hashlib.sha256(truth.read_bytes()).hexdigest() == before
+    inference = submission_of(huiyan, ident).inference
+    folder = Path(huiyan.env["HUIYAN_HOME"]) / "predictions" / inference["output_sha256"]
+    seen = json.loads((folder / "seen.json").read_text())
+    assert seen["canary"] == "FileNotFoundError" and seen["truth"] == "FileNotFoundError"
+    assert seen["listener"] != "connected" and seen["truth_written"] is False
+    assert inference["sandbox_warnings"] == []
