@@ -74,10 +74,12 @@ def diagnose(
     followers = 0
     for failure in ordered:
         position = failure.position
-        before_failed = position - 1 in failed or any(
-            g.position <= position - 1 <= (g.last or g.position) for g in gaps
-        )
-        if failure.raw in _CONSEQUENCES and before_failed and head is not None:
+        after_gap = any(g.position <= position - 1 <= (g.last or g.position) for g in gaps)
+        before_failed = position - 1 in failed or after_gap
+        # A row signed for elsewhere right after a gap is no consequence of the gap (rows
+        # after a deletion keep their own positions): it is named on its own.
+        explained = not (after_gap and failure.raw is Raw.MOVED)
+        if failure.raw in _CONSEQUENCES and before_failed and explained and head is not None:
             followers += 1
             continue
         if head is not None:

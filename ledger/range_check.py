@@ -125,7 +125,7 @@ def check_rows(
             row = _pick(rows[index:following], chain, keys, failures)
         index = following
         if position > expected:
-            failures.append(_gap(expected, position - 1))
+            failures.append(gap(expected, position - 1))
             leaves += [MISSING] * (position - expected)
             chain = None
         expected = position + 1
@@ -159,7 +159,7 @@ def check_rows(
     if run_key is not None:
         runs.append((run_first, run_last, run_key))
     if expected < stop:
-        failures.append(_gap(expected, stop - 1))
+        failures.append(gap(expected, stop - 1))
         leaves += [MISSING] * (stop - expected)
     result.leaves = b"".join(leaves)
     return result
@@ -198,7 +198,7 @@ def _outside(window: tuple[int, int | None, int | None] | None, first: int, last
     return [*before, *after]
 
 
-def _gap(first: int, last: int) -> Failure:
+def gap(first: int, last: int) -> Failure:
     span = f"position {first} is" if first == last else f"positions {first}..{last} are"
     return Failure(first, Raw.DELETED, span, last=last)
 

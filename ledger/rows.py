@@ -104,6 +104,19 @@ def survey(conn: sa.Connection, table: str) -> tuple[int, int, int]:
     return total, usable, 0 if last is None else int(last) + 1
 
 
+def present_chunks(conn: sa.Connection, table: str, chunk: int) -> list[int]:
+    """The indexes of the ranges of ``chunk`` positions that hold at least one row: where a
+    ledger has gaps, only these are read (a row planted at position 2^40 must not make a
+    verifier walk a trillion empty positions)."""
+    result = conn.execute(
+        sa.text(
+            f"SELECT DISTINCT position / {int(chunk)} FROM {table} "
+            f"WHERE position >= 0 AND position < {MAX_POSITION} ORDER BY 1"
+        )
+    )
+    return [int(index) for (index,) in result]
+
+
 def rows_at(
     conn: sa.Connection, table: str, start: int, stop: int, *, signatures: bool = True
 ) -> list[Sequence[Any]]:

@@ -37,9 +37,16 @@ class CheckedRange(Protocol):
 
 
 class RangeRoots:
-    def __init__(self, chunk: int, ranges: Sequence[CheckedRange]) -> None:
+    """Tree heads over the gapless prefix of the ledger (``prefix`` entries): past the first
+    missing position there is no tree to speak of."""
+
+    def __init__(self, chunk: int, ranges: Sequence[CheckedRange], prefix: int) -> None:
         self.chunk = chunk
         self.ranges = list(ranges)
+        self.prefix = prefix
+
+    def covers(self, size: int) -> bool:
+        return size <= self.prefix
 
     def leaf(self, position: int) -> bytes:
         found = self.ranges[position // self.chunk]
@@ -48,6 +55,8 @@ class RangeRoots:
 
     def root(self, size: int) -> bytes:
         """The root of the tree of the first ``size`` re-derived leaves."""
+        if not self.covers(size):
+            raise ValueError(f"positions are missing below {size}")
         if size == 0:
             return EMPTY_ROOT
         full, remainder = divmod(size, self.chunk)

@@ -27,12 +27,18 @@ import sqlalchemy as sa
 
 from ledger.checkpoint import SignedCheckpoint
 from ledger.checkpoint_audit import audit_checkpoints, stored_notes
-from ledger.diagnose import diagnose
+from ledger.diagnose import Failure, Raw, diagnose
 from ledger.key_history import KEY_EVENT_TOPICS, KeyEvent, KeyLifecycle
 from ledger.keys import VerifierKey
-from ledger.range_check import RangeCheck, RangeResult, open_worker_engine, window_failures
+from ledger.range_check import (
+    RangeCheck,
+    RangeResult,
+    gap,
+    open_worker_engine,
+    window_failures,
+)
 from ledger.report import INSERTED, Problem, Report
-from ledger.rows import first_key, rows_with_topics, survey
+from ledger.rows import first_key, present_chunks, rows_with_topics, survey
 from ledger.settings import EVENTS_TABLE
 from ledger.tree_roots import RangeRoots
 
@@ -68,13 +74,16 @@ def verify_ledger(
             if not sa.inspect(conn).has_table(table):
                 raise VerifyInputError(f"no ledger in this database (table {table} does not exist)")
             total, usable, end = survey(conn, table)
+            chunks = present_chunks(conn, table, chunk) if end != usable else None
             notes = stored_notes(conn, table)
     except sa.exc.SQLAlchemyError as error:
         raise VerifyInputError(_reason(error)) from None
     finally:
         engine.dispose()
     check = RangeCheck(url, table, tuple(k.encode() for k in keys.values()), signatures)
-    ranges = [(start, min(start + chunk, end)) for start in range(0, end, chunk)]
+    if chunks is None:  # gapless: every range holds rows
+        chunks = list(range(-(-end // chunk)))
+    ranges = [(c * chunk, min((c + 1) * chunk, end)) for c in chunks]
     try:
         results = _run(check, ranges, workers or os.cpu_count() or 1, usable < serial_below)
     except sa.exc.SQLAlchemyError as error:
@@ -86,6 +95,7 @@ def verify_ledger(
     )
     failures = [f for result in results for f in result.failures]
     failures += window_failures(results, lifecycle)
+    failures += _empty_ranges(chunks, chunk)
     report = Report(size=end, signatures_checked=signatures)
     if failures:
         engine = sa.create_engine(url)
@@ -99,8 +109,9 @@ def verify_ledger(
         report.add(
             [Problem(None, INSERTED, f"{total - usable} rows have no position in 0..{end - 1}")]
         )
-    roots = RangeRoots(chunk, results)
-    report.root_hash = roots.root(end).hex()
+    missing = [f.position for f in failures if f.raw is Raw.DELETED]
+    roots = RangeRoots(chunk, results, min(missing, default=end))
+    report.root_hash = roots.root(end).hex() if roots.covers(end) else ""
     checked, problems = audit_checkpoints(notes, kept, keys, lifecycle.as_plain(), roots, end)
     report.checkpoints_checked = checked
     report.add(problems)
@@ -119,6 +130,16 @@ def key_lifecycle(conn: sa.Connection, table: str, keys: dict[str, VerifierKey])
             if parsed is not None:
                 events.append(parsed)
     return KeyLifecycle.derive(first_key(conn, table), events, keys)
+
+
+def _empty_ranges(chunks: list[int], chunk: int) -> list[Failure]:
+    """Gaps wide enough to hold no row in a whole range: found without reading them."""
+    found, expected = [], 0
+    for index in chunks:
+        if index > expected:
+            found.append(gap(expected * chunk, index * chunk - 1))
+        expected = index + 1
+    return found
 
 
 def _run(

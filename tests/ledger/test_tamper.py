@@ -336,3 +336,14 @@ def test_inclusion_proofs_are_checked_against_the_signed_root(history, cli):
     result = cli(history, "ledger", "proof", "3")
     assert result.exit_code == 2
     assert result.output.startswith("error:")
+
+
+def test_a_row_planted_far_beyond_the_end_is_found_without_walking_the_gap(history, cli):
+    """A row at position 2^40 must not make verify walk a trillion empty positions."""
+    run_sql(history, copy_row(5, 1 << 40))
+    code, report = verify(cli, history)
+    assert code == 1
+    found = {(p["position"], p["kind"]) for p in report["problems"]}
+    assert (24, "deleted") in found  # positions 24 .. 2^40 - 1 are not there
+    assert any(position == 1 << 40 for position, _ in found)
+    assert report["root_hash"] == ""  # no tree head past the first missing position
