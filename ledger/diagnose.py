@@ -29,7 +29,7 @@ import sqlalchemy as sa
 
 from ledger import report as kinds
 from ledger.keys import VerifierKey
-from ledger.report import Problem
+from ledger.report import MAX_PROBLEMS, Problem
 from ledger.rows import Entry, rows_where
 
 SHIFT_SEARCH = 64  # how far a renumbered row is looked for, either way
@@ -49,6 +49,15 @@ class Raw(StrEnum):
     RETIRED_KEY = kinds.RETIRED_KEY
     REVOKED_KEY = kinds.REVOKED_KEY
 
+
+# How a failure is named without looking further (past the problems a report lists).
+_UNQUERIED = {
+    Raw.UNDECODABLE: kinds.MODIFIED,
+    Raw.DUPLICATE: kinds.INSERTED,
+    Raw.CONTENT: kinds.MODIFIED,
+    Raw.LINK: kinds.MODIFIED,
+    Raw.MOVED: kinds.REORDERED,
+}
 
 # Failures that a broken row before them explains.
 _CONSEQUENCES = {Raw.LINK, Raw.MOVED}
@@ -84,7 +93,11 @@ def diagnose(
             continue
         if head is not None:
             problems.append(_with_followers(head, followers))
-        head, followers = _name(failure, conn, table, keys), 0
+        if len(problems) < MAX_PROBLEMS:
+            head = _name(failure, conn, table, keys)
+        else:  # past what the report lists: no more queries (each one reads the table)
+            head = Problem(position, _UNQUERIED.get(failure.raw, str(failure.raw)), failure.detail)
+        followers = 0
     if head is not None:
         problems.append(_with_followers(head, followers))
     return problems

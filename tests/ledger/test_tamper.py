@@ -347,3 +347,14 @@ def test_a_row_planted_far_beyond_the_end_is_found_without_walking_the_gap(histo
     assert (24, "deleted") in found  # positions 24 .. 2^40 - 1 are not there
     assert any(position == 1 << 40 for position, _ in found)
     assert report["root_hash"] == ""  # no tree head past the first missing position
+
+
+def test_thousands_of_broken_signatures_are_reported_without_a_query_each(settings, cli):
+    """Every signature broken: the report still comes, capped, and says how many it left out."""
+    fill(settings, 300)  # 600 entries
+    run_sql(settings, f"UPDATE {EVENTS} SET signature = :s", s=bytes(64))
+    code, report = verify(cli, settings)
+    assert code == 1
+    assert report["first_bad_position"] == 0
+    assert len(report["problems"]) == 50 and report["problems_left_out"] >= 550
+    assert {p["kind"] for p in report["problems"]} == {"bad signature"}
