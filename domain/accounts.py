@@ -118,3 +118,17 @@ class Account(ContestAggregate):
     @property
     def actor(self) -> Actor:
         return Actor(account_id=self.id, role=self.role, team_id=self.team_id, leader=self.leader)
+
+
+class BootstrapClaim(ContestAggregate):
+    """The platform's first account is opened without an organiser; exactly one may be. A
+    claim with one fixed id, saved in the same transaction as that account, decides it: of two
+    racing first accounts the store lets exactly one write version 1 (no scan of the log)."""
+
+    @staticmethod
+    def create_id() -> UUID:
+        return uuid5(ACCOUNT_NAMESPACE, "bootstrap")
+
+    @event("Claimed")
+    def __init__(self, account_id: UUID) -> None:
+        self.account_id = account_id

@@ -16,7 +16,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
-from domain.accounts import Account, Actor, Role
+from domain.accounts import Account, Actor, BootstrapClaim, Role
 from domain.blacklist import Blacklist
 from domain.contest import IDENTITY_PROOF, Calendar, Contest, Quota
 from domain.desk import ContestDesk
@@ -74,7 +74,7 @@ class Registration(ContestDesk):
         """The first account may be opened by the operator alone (bootstrap); every later
         one by an organiser."""
         if actor is None:
-            if any(True for _ in self._created(Account.Opened)):
+            if self._exists(BootstrapClaim.create_id()):
                 raise NotPermitted(role="anonymous", action="open accounts")
         else:
             actor.require(Role.ORGANISER, action="open accounts")
@@ -91,7 +91,13 @@ class Registration(ContestDesk):
             by=actor.account_id if actor else None,
             now=now,
         )
-        self._save(account, conflict=AccountExists())
+        claims = [BootstrapClaim(account.id)] if actor is None else []
+        try:
+            self._save(account, *claims, conflict=AccountExists())
+        except AccountExists:
+            if claims and self._exists(BootstrapClaim.create_id()):
+                raise NotPermitted(role="anonymous", action="open accounts") from None
+            raise
         return account.id
 
     # --- contest and rules -----------------------------------------------------------------

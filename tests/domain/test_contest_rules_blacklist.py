@@ -174,3 +174,27 @@ def test_registering_a_team_with_a_listed_organisation_disqualifies_it_at_once(a
     assert app.team(team_id).disqualified
     with pytest.raises(errors.TeamDisqualified):
         app.enter_track(team_id, 1, "self_owned", actor=ORGANISER, now=EARLY)
+
+
+def test_two_racing_first_accounts_cannot_both_be_the_bootstrap(app, monkeypatch):
+    """Both callers find no bootstrap yet (they read at the same moment); the claim with its
+    one fixed id lets exactly one of them write."""
+    seen = {"checks": 0}
+    real_exists = app._exists
+
+    def racing(ident):
+        from domain.accounts import BootstrapClaim
+
+        if ident == BootstrapClaim.create_id() and seen["checks"] < 2:
+            seen["checks"] += 1
+            return False  # the second caller read before the first one wrote
+        return real_exists(ident)
+
+    monkeypatch.setattr(app, "_exists", racing)
+    app.open_account(login_key="a", role=Role.ORGANISER, credential="c" * 64, actor=None, now=EARLY)
+    with pytest.raises(errors.NotPermitted):
+        app.open_account(
+            login_key="b", role=Role.ORGANISER, credential="c" * 64, actor=None, now=EARLY
+        )
+    with pytest.raises(errors.AccountNotFound):
+        app.account_by_login("b")  # nothing of the loser was written
