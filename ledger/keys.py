@@ -193,11 +193,13 @@ class Keyring:
                     path.unlink(missing_ok=True)
 
     def verifier_keys(self) -> dict[str, VerifierKey]:
-        """Every public key this instance has ever signed with."""
+        """Every public key this instance has ever signed with, oldest first (in the order
+        their files were written: key ids are random, so their names say nothing of it)."""
         if not self.folder.is_dir():
             return {}
         keys: dict[str, VerifierKey] = {}
-        for path in sorted(self.folder.glob("ledger-*.vkey")):
+        files = self.folder.glob("ledger-*.vkey")
+        for path in sorted(files, key=lambda p: (p.stat().st_mtime_ns, p.name)):
             keys.update(read_verifier_keys(path.read_text().splitlines()))
         return keys
 

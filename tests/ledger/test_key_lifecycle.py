@@ -176,3 +176,12 @@ def test_the_active_key_cannot_be_revoked_and_bad_requests_are_one_line(settings
         assert result.exit_code == 2, args
         assert message in result.output and result.output.count("\n") == 1
     assert len(keys_of(settings)) == before
+
+
+def test_keys_are_listed_oldest_first(settings, cli):
+    fill(settings, 1)
+    order = [keyring_for(settings).signing_key().key_id]
+    for _ in range(3):
+        order.append(rotate(cli, settings))
+    listed = [line.split("+")[1] for line in cli(settings, "ledger", "keys").output.splitlines()]
+    assert listed == order
