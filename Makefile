@@ -5,7 +5,10 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: demo test services sandbox-tools docker-engine lint
+.PHONY: help demo test services sandbox-tools docker-engine lint
+
+help:  ## this list (the default)
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /  make \1\t/' | expand -t 24
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,21 +17,21 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-demo: $(STAMP) sandbox-tools
+demo: $(STAMP) sandbox-tools  ## rehearse the contest on a laptop and verify the ledger
 	HUIYAN_HOME=$${HUIYAN_HOME:-instance/demo} $(VENV)/bin/huiyan demo --fresh
 
-services:
+services:  ## start PostgreSQL and Redis when they are down
 	bash deploy/services.sh
 
-sandbox-tools:
+sandbox-tools:  ## install bubblewrap for the process sandbox
 	bash deploy/sandbox-tools.sh
 
-docker-engine: $(STAMP)
+docker-engine: $(STAMP)  ## install and start a Docker engine with gVisor; build the images
 	bash deploy/docker-engine.sh
 
-lint: $(STAMP)
+lint: $(STAMP)  ## ruff check and format check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: $(STAMP) services sandbox-tools docker-engine lint
+test: $(STAMP) services sandbox-tools docker-engine lint  ## the whole test suite
 	$(VENV)/bin/pytest
