@@ -13,7 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from ledger.checkpoint import Checkpoint, CheckpointError, SignedCheckpoint, parse_note
-from ledger.checkpoint_audit import checkpoints_table_name
+from ledger.checkpoint_audit import checkpoints_table_name, stored_notes
 from ledger.entry import Receipt
 from ledger.keys import Keyring, VerifierKey
 from ledger.merkle import Frontier, verify_consistency, verify_inclusion
@@ -249,17 +249,15 @@ class Ledger:
         """Every stored checkpoint whose signature verifies, oldest first (a row that does not
         is left out here, and reported by ``huiyan ledger verify``)."""
         keys = keys or self.verifier_keys()
-        if not sa.inspect(self.engine).has_table(self._checkpoints.name):
-            return []
-        valid = []
         with self.engine.connect() as conn:
-            for note in conn.execute(
-                sa.select(self._checkpoints.c.note).order_by(self._checkpoints.c.id)
-            ).scalars():
-                try:
+            notes = stored_notes(conn, self.events_table)
+        valid = []
+        for _, note in notes:
+            try:
+                if isinstance(note, str):
                     valid.append(parse_note(note, keys))
-                except CheckpointError:
-                    continue
+            except CheckpointError:
+                continue
         return valid
 
     def latest_checkpoint(

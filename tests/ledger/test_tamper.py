@@ -358,3 +358,20 @@ def test_thousands_of_broken_signatures_are_reported_without_a_query_each(settin
     assert report["first_bad_position"] == 0
     assert len(report["problems"]) == 50 and report["problems_left_out"] >= 550
     assert {p["kind"] for p in report["problems"]} == {"bad signature"}
+
+
+def test_a_checkpoint_row_of_another_type_derails_neither_verify_nor_the_signer(
+    sqlite_history, cli
+):
+    """SQLite takes a number in the note column; the signer and proofs skip it, verify names it."""
+    history = sqlite_history
+    add_checkpoint_row(history, "x")
+    run_sql(
+        history,
+        f"UPDATE {CHECKPOINTS} SET note = 42 WHERE id = (SELECT max(id) FROM {CHECKPOINTS})",
+    )
+    code, report = verify(cli, history)
+    assert code == 1 and [p["kind"] for p in report["problems"]] == ["checkpoint"]
+    assert cli(history, "ledger", "proof", "3").exit_code == 0
+    fill(history, 1)
+    assert cli(history, "ledger", "checkpoint").exit_code == 0
