@@ -30,7 +30,7 @@ from ledger.verify import verify_ledger
 from scoring.baselines import bundle_path
 from scoring.synth import make_dataset
 from web.cli import Desk
-from web.demo import ORGANISER_LOGIN, play_registration
+from web.demo import demo_organiser, play_registration
 from web.submissions_cli import RoundDesk, add_testset, submit_model
 from workers.pipeline import FUNCTIONS, dispatch_once, open_dispatcher
 from workers.queues import InlineJobQueue
@@ -52,7 +52,7 @@ def play_round(
     track's baseline model submitted by each team, and every job run in this process."""
     desk = dataclasses.replace(Desk.open(), now=now)
     round_desk = RoundDesk(desk, open_application(Submissions, settings))
-    organiser = desk.actor(ORGANISER_LOGIN)
+    organiser = demo_organiser(registration, desk.vault)
     contest = desk.contest(None)
     data = settings.home / "demo-data"
     report = blank_pdf(data / "technical-report.pdf")

@@ -29,7 +29,7 @@ from ledger.settings import Settings
 from scoring.baselines import bundle_path
 from scoring.synth import make_dataset
 from web.cli import Desk
-from web.demo import ORGANISER_LOGIN, play_registration
+from web.demo import demo_organiser, play_registration
 from web.submissions_cli import RoundDesk, add_testset, submit_model
 from workers.pipeline import FUNCTIONS, dispatch_once, open_dispatcher
 from workers.queues import InlineJobQueue
@@ -73,7 +73,7 @@ def main() -> None:
                     registration.team(t["id"]).tracks)  # fmt: skip
         desk = dataclasses.replace(Desk.open(), now=ROUND_OPEN)
         round_desk = RoundDesk(desk, open_application(Submissions, settings))
-        organiser = desk.actor(ORGANISER_LOGIN)
+        organiser = demo_organiser(registration, desk.vault)
         testset = make_dataset(args.track, args.cases, Path(tmp) / "testset", seed=1)
         add_testset(round_desk, desk.contest(None), args.track, testset, organiser)
         report = blank_pdf(Path(tmp) / "report.pdf")

@@ -8,15 +8,24 @@ when an organiser and an audit administrator can never be the same account.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import event
 
 from domain.base import ContestAggregate
-from domain.errors import NotPermitted, RoleUnknown, TeamAccountNeedsTeam, TeamNotYours
+from domain.errors import (
+    NotPermitted,
+    ReasonRequired,
+    RoleUnknown,
+    SigningKeyRequired,
+    TeamAccountNeedsTeam,
+    TeamNotYours,
+)
 from domain.time import require_aware
 
 ACCOUNT_NAMESPACE = UUID("9a1e4c2b-6d3f-4b7a-8e10-3c5d7f9b1a03")
@@ -29,6 +38,7 @@ class Role(StrEnum):
     ARBITRATOR = "arbitrator"
     COMPLIANCE_OFFICER = "compliance_officer"
     AUDIT_ADMINISTRATOR = "audit_administrator"
+    SERVICE = "service"  # dispatcher, workers: system work only, never a person's decision
 
     @classmethod
     def parse(cls, value: str) -> Role:
@@ -36,6 +46,12 @@ class Role(StrEnum):
             return cls(value)
         except ValueError:
             raise RoleUnknown(role=value, roles=[role.value for role in cls]) from None
+
+
+# Those who administer and judge prove two factors (MLPS level 3, GB/T 22239-2019 8.1.4.1).
+PRIVILEGED = frozenset(
+    {Role.ORGANISER, Role.ARBITRATOR, Role.COMPLIANCE_OFFICER, Role.AUDIT_ADMINISTRATOR}
+)
 
 
 @dataclass(frozen=True)
@@ -61,8 +77,24 @@ class Actor:
         if not (self.role is Role.TEAM_MEMBER and self.leader):
             raise NotPermitted(role=self.role.value, action=action)
 
+    def require_reader_of(self, team_id: UUID, what: str) -> None:
+        """Who may read a team's own things (its roster, documents, results, reports): the
+        organiser [七: the organiser runs the contest] and that team's members. An expert
+        sees only what the judging allows, through the judging's own reads."""
+        if self.role is Role.ORGANISER:
+            return
+        if self.role is Role.TEAM_MEMBER:
+            if self.team_id != team_id:
+                raise TeamNotYours(team=team_id)
+            return
+        raise NotPermitted(role=self.role.value, action=f"read {what}")
+
 
 class Account(ContestAggregate):
+    """One person (or one service) and what the ledger must know of them to check their
+    decisions offline: the public half of their signing key, every key they ever held, and
+    the team they joined. Secrets live in the sealed credential the events name by hash."""
+
     @staticmethod
     def create_id(login_key: str) -> UUID:
         return uuid5(ACCOUNT_NAMESPACE, login_key)
@@ -78,10 +110,15 @@ class Account(ContestAggregate):
         leader: bool,
         by: UUID | None,
         now: datetime,
+        person: str | None = None,
+        public_key: str | None = None,
     ) -> Account:
         require_aware(now, "now")
         if (role is Role.TEAM_MEMBER) != (team_id is not None):
             raise TeamAccountNeedsTeam()
+        if (public_key is None) != (role is Role.SERVICE):
+            # People sign their decisions; a service identity has no personal key to sign with.
+            raise SigningKeyRequired(role=role.value)
         return cls(
             login_key=login_key,
             role=role.value,
@@ -90,9 +127,31 @@ class Account(ContestAggregate):
             leader=leader and role is Role.TEAM_MEMBER,
             by=by,
             at=now,
+            person=person,
+            personal_public_key=public_key,
+            personal_key_id=key_id_of(public_key) if public_key else None,
         )
 
-    @event("Opened")
+    class Opened(ContestAggregate.Created):
+        """v2 adds the sealed printed name and the personal public key."""
+
+        class_version = 2
+        login_key: str
+        role: str
+        credential: str
+        team_id: UUID | None
+        leader: bool
+        by: UUID | None
+        at: datetime
+        person: str | None
+        personal_public_key: str | None
+        personal_key_id: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state.update(person=None, personal_public_key=None, personal_key_id=None)
+
+    @event(Opened)
     def __init__(
         self,
         login_key: str,
@@ -102,11 +161,19 @@ class Account(ContestAggregate):
         leader: bool,
         by: UUID | None,
         at: datetime,
+        person: str | None,
+        personal_public_key: str | None,
+        personal_key_id: str | None,
     ) -> None:
         self.login_key, self.role = login_key, Role(role)
         self.credential = credential
         self.team_id, self.leader = team_id, leader
         self.opened_by, self.opened_at = by, at
+        self.person = person
+        self.second_factor = False
+        self.public_key = personal_public_key
+        self.key_id = personal_key_id
+        self.keys: list[str] = [personal_key_id] if personal_key_id else []
 
     def change_credential(self, *, credential: str, by: UUID, now: datetime) -> None:
         self._credential_changed(credential=credential, by=by, at=require_aware(now, "now"))
@@ -115,9 +182,56 @@ class Account(ContestAggregate):
     def _credential_changed(self, credential: str, by: UUID, at: datetime) -> None:
         self.credential = credential
 
+    def enrol_second_factor(self, *, credential: str, now: datetime) -> None:
+        """The person enrols their own TOTP secret (sealed in the new credential)."""
+        self._second_factor_enrolled(credential=credential, at=require_aware(now, "now"))
+
+    @event("SecondFactorEnrolled")
+    def _second_factor_enrolled(self, credential: str, at: datetime) -> None:
+        self.credential, self.second_factor = credential, True
+
+    def replace_signing_key(
+        self, *, credential: str, public_key: str, reason: str, by: UUID, now: datetime
+    ) -> None:
+        """A lost password: a new key pair. Signatures made with the old key stay valid up
+        to this event and no further."""
+        if not reason.strip():
+            raise ReasonRequired()
+        self._signing_key_replaced(
+            credential=credential,
+            personal_public_key=public_key,
+            personal_key_id=key_id_of(public_key),
+            reason=reason.strip(),
+            by=by,
+            at=require_aware(now, "now"),
+        )
+
+    @event("SigningKeyReplaced")
+    def _signing_key_replaced(
+        self,
+        credential: str,
+        personal_public_key: str,
+        personal_key_id: str,
+        reason: str,
+        by: UUID,
+        at: datetime,
+    ) -> None:
+        self.credential = credential
+        self.public_key, self.key_id = personal_public_key, personal_key_id
+        self.keys.append(personal_key_id)
+
+    @property
+    def needs_second_factor(self) -> bool:
+        return self.role in PRIVILEGED
+
     @property
     def actor(self) -> Actor:
         return Actor(account_id=self.id, role=self.role, team_id=self.team_id, leader=self.leader)
+
+
+def key_id_of(public_key_hex: str) -> str:
+    """The short id of a personal public key (hex), as its signatures name it."""
+    return hashlib.sha256(bytes.fromhex(public_key_hex)).hexdigest()[:16]
 
 
 class BootstrapClaim(ContestAggregate):

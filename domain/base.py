@@ -7,6 +7,8 @@ static ``upcast_v1_v2(state)``; the golden fixture under tests/domain/golden/ pr
 
 from __future__ import annotations
 
+from typing import Any
+
 from eventsourcing.domain import Aggregate
 
 
@@ -16,3 +18,14 @@ class ContestAggregate(Aggregate):
 
     class Created(Event, Aggregate.Created):
         class_version = 1
+
+
+class SignedDecision(ContestAggregate.Event):
+    """A decision that carries its maker's personal signature (domain/signatures.py). Events
+    recorded before personal signatures existed read as unsigned."""
+
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["personal_signature"] = None

@@ -89,8 +89,17 @@ RulesNotPublished = _error("RulesNotPublished", "rules.not_published", "No rules
 AccountExists = _error("AccountExists", "account.exists", "Logins are unique.")
 AccountNotFound = _error("AccountNotFound", "account.not_found", "No such account.")
 RoleUnknown = _error("RoleUnknown", "account.role_unknown", "Not one of the contest's roles.")
+SigningKeyRequired = _error(
+    "SigningKeyRequired", "account.signing_key", "People hold a signing key; services do not."
+)
 TeamAccountNeedsTeam = _error(
     "TeamAccountNeedsTeam", "account.team_required", "Team accounts belong to exactly one team."
+)
+SignatureInvalid = _error(
+    "SignatureInvalid", "signature.invalid", "A personal signature that does not verify."
+)
+SignatureRequired = _error(
+    "SignatureRequired", "signature.required", "A decision with legal meaning is signed."
 )
 NotPermitted = _error("NotPermitted", "account.not_permitted", "The actor's role forbids it.")
 TeamNotFound = _error("TeamNotFound", "team.not_found", "No such team.")
@@ -202,3 +211,21 @@ TestSetUnchanged = _error(
 )
 DebugPhaseOpen = _error("DebugPhaseOpen", "debug.already_open", "The debug phase is open.")
 DebugPhaseClosed = _error("DebugPhaseClosed", "debug.already_closed", "No debug phase is open.")
+# blacklist screening by hash, resumable (issue 10)
+BlacklistNotFound = _error("BlacklistNotFound", "blacklist.not_found", "No list with that number.")
+BlacklistUnreadable = _error(
+    "BlacklistUnreadable",
+    "blacklist.unreadable",
+    "A list's file is missing from the blob store or no longer matches its hash.",
+)
+BlacklistContentMismatch = _error(
+    "BlacklistContentMismatch",
+    "blacklist.content_mismatch",
+    "The entries given are not those of the stored list file.",
+)
+TeamAlreadyScreened = _error(
+    "TeamAlreadyScreened", "blacklist.already_screened", "A screening marks each team once."
+)
+ScreeningIncomplete = _error(
+    "ScreeningIncomplete", "blacklist.screening_incomplete", "Teams of the screening are due."
+)

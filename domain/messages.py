@@ -73,9 +73,22 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "未知角色 {role}；可选：{roles}。",
         "en": "Unknown role {role}; choose one of {roles}.",
     },
+    "account.signing_key": {
+        "zh": "角色 {role} 的账户须（或不得）持有个人签名密钥：人员签名，服务身份不签名。",
+        "en": "An account of the role {role} has the wrong kind of key: people hold a "
+        "signing key, service identities do not.",
+    },
     "account.team_required": {
         "zh": "参赛队员账号必须属于一支队伍，其他角色的账号不能属于队伍。",
         "en": "A team member's account must belong to a team, and no other role's account may.",
+    },
+    "signature.invalid": {
+        "zh": "个人签名无法验证（{why}），决定未记录。",
+        "en": "The personal signature does not verify ({why}); nothing was recorded.",
+    },
+    "signature.required": {
+        "zh": "此决定（{meaning}）须由本人签名。",
+        "en": "This decision ({meaning}) must carry its maker's personal signature.",
     },
     "account.not_permitted": {
         "zh": "角色 {role} 无权执行操作 {action}。",
@@ -300,5 +313,145 @@ MESSAGES: dict[str, dict[str, str]] = {
     "ledger.concurrent_change": {
         "zh": "该记录刚被他人同时修改，请重试。",
         "en": "Someone changed this record at the same moment; try again.",
+    },
+    # what a team sees: huiyan team status (issue 10); labels, not errors
+    "overview.title": {
+        "zh": "队伍 {team} 的参赛概览（{at}）",
+        "en": "Overview of team {team} ({at})",
+    },
+    "overview.contest_day": {
+        "zh": "当前比赛日：{day}（北京时间，提交次数按比赛日计算）",
+        "en": "Contest day: {day} (Asia/Shanghai; daily submissions count by this day)",
+    },
+    "overview.window_open": {
+        "zh": "模型提交开放中：{start} 至 {end}（不含）。",
+        "en": "Submissions are open from {start} until {end}.",
+    },
+    "overview.window_closed": {
+        "zh": "当前不能提交模型：提交时间为 {start} 至 {end}（不含）。",
+        "en": "Submissions are closed now; they are open from {start} until {end}.",
+    },
+    "overview.tracks": {
+        "zh": "赛道与剩余提交次数：",
+        "en": "Tracks and submissions left:",
+    },
+    "overview.track": {
+        "zh": "赛道 {track}「{track_name}」，{group}",
+        "en": "Track {track} ({track_name}), {group}",
+    },
+    "overview.quota": {
+        "zh": "今日剩余 {left_today} 次（每日 {per_day} 次），"
+        "总计剩余 {left_total} 次（共 {total} 次）",
+        "en": "{left_today} left today (of {per_day} a day), {left_total} left in total "
+        "(of {total})",
+    },
+    "overview.standing": {
+        "zh": "排名第 {rank}，综合得分 {score}",
+        "en": "Rank {rank}, combined score {score}",
+    },
+    "overview.leaderboard": {
+        "zh": "排行榜：",
+        "en": "Leaderboard:",
+    },
+    "overview.leaderboard_not_published": {
+        "zh": "排行榜尚未公布；公布后此处显示本队的排名和综合得分。",
+        "en": "The leaderboard is not published yet; the team's rank and combined score "
+        "will show here once it is.",
+    },
+    "overview.submissions": {
+        "zh": "提交记录（最新在前）：",
+        "en": "Submissions (newest first):",
+    },
+    "overview.no_submissions": {
+        "zh": "尚无提交。",
+        "en": "No submissions yet.",
+    },
+    "overview.submission": {
+        "zh": "{at} 赛道 {track} 提交 {submission}：{status}",
+        "en": "{at} track {track} submission {submission}: {status}",
+    },
+    "overview.status.submitted": {"zh": "已提交，等待运行", "en": "submitted, waiting to run"},
+    "overview.status.running": {"zh": "运行中", "en": "running"},
+    "overview.status.inferred": {
+        "zh": "推理完成，等待评分",
+        "en": "inferred, waiting for its score",
+    },
+    "overview.status.scored": {"zh": "已评分", "en": "scored"},
+    "overview.status.failed": {"zh": "失败", "en": "failed"},
+    "overview.score": {
+        "zh": "主要指标 {metric} = {value}",
+        "en": "Primary metric {metric} = {value}",
+    },
+    "overview.gates_failed": {
+        "zh": "未通过评分门槛。",
+        "en": "The scoring gates were not passed.",
+    },
+    "overview.failure": {
+        "zh": "失败原因：{reason}",
+        "en": "Why it failed: {reason}",
+    },
+    "overview.reason.timeout": {"zh": "运行超时", "en": "it ran out of time"},
+    "overview.reason.out_of_memory": {"zh": "内存不足", "en": "it ran out of memory"},
+    "overview.reason.crashed": {"zh": "模型异常退出", "en": "the model crashed"},
+    "overview.reason.invalid_output": {
+        "zh": "输出不符合要求",
+        "en": "its output is not valid",
+    },
+    "overview.reason.sandbox_violation": {
+        "zh": "违反沙箱限制",
+        "en": "it broke a sandbox rule",
+    },
+    "overview.reason.platform_fault": {
+        "zh": "平台故障（非模型原因）",
+        "en": "a platform fault (not the model's)",
+    },
+    "overview.exit_code": {
+        "zh": "退出码 {code}",
+        "en": "Exit code {code}",
+    },
+    "overview.detail": {
+        "zh": "说明：{detail}",
+        "en": "Detail: {detail}",
+    },
+    "overview.problems": {
+        "zh": "不合格字段（次数）：{problems}",
+        "en": "Fields that failed (count): {problems}",
+    },
+    "overview.refunded": {
+        "zh": "该次提交已退还，不计入提交次数。",
+        "en": "This submission was given back; it does not count against the quota.",
+    },
+    "overview.log_tail": {
+        "zh": "日志最后 {lines} 行：",
+        "en": "The last {lines} lines of the log:",
+    },
+    "overview.log_hidden": {
+        "zh": "在隐藏测试集上的运行不显示日志；仅在调试阶段开放时，公开调试集上的运行显示日志。",
+        "en": "A run on hidden test data never shows its log; only runs on a public debug set "
+        "do, while the debug phase is open.",
+    },
+    # blacklist screening by hash, resumable (issue 10)
+    "blacklist.not_found": {
+        "zh": "没有编号为 {list} 的名单。",
+        "en": "There is no list number {list}.",
+    },
+    "blacklist.unreadable": {
+        "zh": "名单 {list}（SHA-256 {sha256}）的文件在文件库中缺失，或其内容已与哈希不符；"
+        "未筛查任何队伍。恢复该文件后运行 huiyan blacklist resume。",
+        "en": "The file of list {list} (SHA-256 {sha256}) is missing from the blob store or "
+        "no longer matches its hash; no team was screened. Restore the file, then run "
+        "huiyan blacklist resume.",
+    },
+    "blacklist.content_mismatch": {
+        "zh": "所给条目与已存储的名单文件（SHA-256 {sha256}）不一致。",
+        "en": "The entries given are not those of the stored list file (SHA-256 {sha256}).",
+    },
+    "blacklist.already_screened": {
+        "zh": "队伍 {team} 已按名单 {list} 筛查过。",
+        "en": "Team {team} has already been screened against list {list}.",
+    },
+    "blacklist.screening_incomplete": {
+        "zh": "名单 {list} 的筛查尚有 {due} 支队伍未完成。",
+        "en": "The screening against list {list} still has {due} teams to screen.",
     },
 }

@@ -8,6 +8,7 @@ Personal content never reaches this layer: callers seal it first and pass hashes
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
@@ -17,19 +18,24 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
 from domain.accounts import Account, Actor, BootstrapClaim, Role
-from domain.blacklist import Blacklist
+from domain.blacklist import Blacklist, Entries, ListReader, clean_entries
 from domain.contest import IDENTITY_PROOF, Calendar, Contest, Quota
 from domain.desk import ContestDesk
 from domain.errors import (
     AccountExists,
     AccountNotFound,
+    BlacklistContentMismatch,
+    BlacklistUnreadable,
     ConcurrentChange,
     ContestAlreadyExists,
     ContestNotFound,
     NotPermitted,
     PersonInAnotherTeam,
+    SignatureRequired,
     TeamNameTaken,
 )
+from domain.rules import RulesBook
+from domain.signatures import Signer, SigningAccount, signed_decision
 from domain.teams import Member, PersonClaim, Team, TeamNameClaim
 
 A = TypeVar("A", bound=Aggregate)
@@ -70,6 +76,8 @@ class Registration(ContestDesk):
         now: datetime,
         team_id: UUID | None = None,
         leader: bool = False,
+        person: str | None = None,
+        public_key: str | None = None,
     ) -> UUID:
         """The first account may be opened by the operator alone (bootstrap); every later
         one by an organiser."""
@@ -90,6 +98,8 @@ class Registration(ContestDesk):
             leader=leader,
             by=actor.account_id if actor else None,
             now=now,
+            person=person,
+            public_key=public_key,
         )
         claims = [BootstrapClaim(account.id)] if actor is None else []
         try:
@@ -99,6 +109,75 @@ class Registration(ContestDesk):
                 raise NotPermitted(role="anonymous", action="open accounts") from None
             raise
         return account.id
+
+    def bootstrapped(self) -> bool:
+        """Whether the instance's first account exists (every later one needs an organiser)."""
+        return self._exists(BootstrapClaim.create_id())
+
+    def change_password(self, *, credential: str, actor: Actor, now: datetime) -> None:
+        """A person's own password change: the same key pair, resealed."""
+        account = self.account(actor.account_id)
+        account.change_credential(credential=credential, by=actor.account_id, now=now)
+        self._save(account)
+
+    def enrol_second_factor(self, *, credential: str, actor: Actor, now: datetime) -> None:
+        account = self.account(actor.account_id)
+        account.enrol_second_factor(credential=credential, now=now)
+        self._save(account)
+
+    def replace_signing_key(
+        self,
+        account_id: UUID,
+        *,
+        credential: str,
+        public_key: str,
+        reason: str,
+        actor: Actor,
+        now: datetime,
+    ) -> None:
+        """A lost password: an organiser gives the person a new password and key pair."""
+        actor.require(Role.ORGANISER, action="replace a lost password and signing key")
+        account = self.account(account_id)
+        account.replace_signing_key(
+            credential=credential,
+            public_key=public_key,
+            reason=reason,
+            by=actor.account_id,
+            now=now,
+        )
+        self._save(account)
+
+    def signing_account(self, actor: Actor) -> SigningAccount:
+        account = self.account(actor.account_id)
+        if account.public_key is None or account.key_id is None:
+            raise SignatureRequired(meaning="any")
+        return SigningAccount(
+            account_id=account.id,
+            key_id=account.key_id,
+            public_key=account.public_key,
+            name=account.person,
+        )
+
+    def _signed(
+        self,
+        aggregate: A,
+        decide: Callable[[A, dict[str, Any] | None], None],
+        *,
+        meaning: str,
+        actor: Actor,
+        signer: Signer | None,
+        now: datetime,
+    ) -> None:
+        if signer is None:
+            raise SignatureRequired(meaning=meaning)
+        signed_decision(
+            aggregate,
+            decide,
+            meaning=meaning,
+            account=self.signing_account(actor),
+            signer=signer,
+            now=now,
+        )
 
     # --- contest and rules -----------------------------------------------------------------
 
@@ -137,16 +216,32 @@ class Registration(ContestDesk):
         self._save(contest)
 
     def publish_rules(
-        self, contest_id: UUID, *, sha256: str, blob: str, actor: Actor, now: datetime
+        self,
+        contest_id: UUID,
+        *,
+        sha256: str,
+        blob: str,
+        actor: Actor,
+        now: datetime,
+        signer: Signer | None = None,
     ) -> int:
         actor.require(Role.ORGANISER, action="publish the scoring rules")
         contest = self.contest(contest_id)
         book = self.rules(contest_id)
-        version = book.publish(
-            sha256=sha256, blob=blob, calendar=contest.calendar, by=actor.account_id, now=now
-        )
+
+        def publish(target: RulesBook, signature: dict[str, Any] | None) -> None:
+            target.publish(
+                sha256=sha256,
+                blob=blob,
+                calendar=contest.calendar,
+                by=actor.account_id,
+                now=now,
+                personal_signature=signature,
+            )
+
+        self._signed(book, publish, meaning="published", actor=actor, signer=signer, now=now)
         self._save(book)
-        return version
+        return book.versions[-1]["version"]
 
     # --- teams -----------------------------------------------------------------------------
 
@@ -257,19 +352,51 @@ class Registration(ContestDesk):
         team.withdraw(contest=contest, by=actor.account_id, now=now)
         self._save(team)
 
-    def approve(self, team_id: UUID, *, actor: Actor, now: datetime, reason: str = "") -> None:
+    def approve(
+        self,
+        team_id: UUID,
+        *,
+        actor: Actor,
+        now: datetime,
+        reason: str = "",
+        signer: Signer | None = None,
+    ) -> None:
         actor.require(Role.ORGANISER, action="review registrations")
         team = self.team(team_id)
-        team.approve(by=actor.account_id, now=now, reason=reason)
+
+        def approve(target: Team, signature: dict[str, Any] | None) -> None:
+            target.approve(
+                by=actor.account_id, now=now, reason=reason, personal_signature=signature
+            )
+
+        self._signed(team, approve, meaning="approved", actor=actor, signer=signer, now=now)
         self._save(team)
 
-    def reject(self, team_id: UUID, *, reason: str, actor: Actor, now: datetime) -> None:
+    def reject(
+        self,
+        team_id: UUID,
+        *,
+        reason: str,
+        actor: Actor,
+        now: datetime,
+        signer: Signer | None = None,
+    ) -> None:
         actor.require(Role.ORGANISER, action="review registrations")
         team = self.team(team_id)
-        team.reject(reason=reason, by=actor.account_id, now=now)
+
+        def reject(target: Team, signature: dict[str, Any] | None) -> None:
+            target.reject(reason=reason, by=actor.account_id, now=now, personal_signature=signature)
+
+        self._signed(team, reject, meaning="rejected", actor=actor, signer=signer, now=now)
         self._save(team)
 
     # --- blacklists ------------------------------------------------------------------------
+
+    list_reader: ListReader | None = None
+    """Reads a list's entries by the SHA-256 of its file (the CLI: the blob store and the CSV
+    parser, :func:`web.intake.blacklist_reader`). Without one, the desk screens only against
+    v1 lists (their entries are in their event) and lists imported through this very
+    instance (their entries held in memory, keyed by hash)."""
 
     def import_blacklist(
         self,
@@ -278,14 +405,18 @@ class Registration(ContestDesk):
         source: str,
         sha256: str,
         listed_on: str,
-        entries: list[dict[str, str | None]],
+        entries: Entries,
         actor: Actor,
         now: datetime,
     ) -> tuple[int, list[UUID]]:
-        """Imports a list and screens every team of the contest against all lists; returns
-        the list's number and the teams it disqualified."""
+        """Finishes any screening left unfinished, records the list by hash with its screening
+        due (one transaction), then screens each team of the contest against it, one
+        transaction per team; returns the list's number and the teams it disqualified. With a
+        :attr:`list_reader`, the file stored under ``sha256`` must read back as ``entries``
+        first, so that a screening cut short can resume in another process."""
         actor.require(Role.ORGANISER, action="import credit blacklists")
         self.contest(contest_id)
+        self._resume(contest_id, actor, now)
         blacklist = self.blacklist(contest_id)
         number = blacklist.import_list(
             source=source,
@@ -295,20 +426,41 @@ class Registration(ContestDesk):
             by=actor.account_id,
             now=now,
         )
+        self._hold(number, sha256, clean_entries(entries))
+        teams = [team.id for team in self.teams(contest_id)]
+        blacklist.start_screening(number, teams, by=actor.account_id, now=now)
         self._save(blacklist)
-        disqualified = []
-        for team in self.teams(contest_id):
-            if self._screen(team, actor, now, blacklist=blacklist):
-                self._save(team)
-                disqualified.append(team.id)
-        return number, disqualified
+        return number, self._screen_list(blacklist, number, actor, now)
+
+    def resume_screening(
+        self, contest_id: UUID, *, actor: Actor, now: datetime
+    ) -> list[tuple[int, list[UUID]]]:
+        """Continues every screening left unfinished (a crash between two teams) with the
+        teams not screened yet; returns, per list, its number and every team its screening
+        disqualified (before the crash too). Nothing unfinished: an empty list."""
+        actor.require(Role.ORGANISER, action="screen teams against credit blacklists")
+        self.contest(contest_id)
+        return self._resume(contest_id, actor, now)
 
     def clear_match(
-        self, team_id: UUID, match: str, *, reason: str, actor: Actor, now: datetime
+        self,
+        team_id: UUID,
+        match: str,
+        *,
+        reason: str,
+        actor: Actor,
+        now: datetime,
+        signer: Signer | None = None,
     ) -> None:
         actor.require(Role.ORGANISER, action="clear a blacklist match")
         team = self.team(team_id)
-        team.clear_match(match, reason=reason, by=actor.account_id, now=now)
+
+        def clear(target: Team, signature: dict[str, Any] | None) -> None:
+            target.clear_match(
+                match, reason=reason, by=actor.account_id, now=now, personal_signature=signature
+            )
+
+        self._signed(team, clear, meaning="declared", actor=actor, signer=signer, now=now)
         self._save(team)
 
     # --- helpers ---------------------------------------------------------------------------
@@ -340,9 +492,78 @@ class Registration(ContestDesk):
     def _screen(
         self, team: Team, actor: Actor, now: datetime, *, blacklist: Blacklist | None = None
     ) -> bool:
+        """Screens one team against every list of its contest (registration, member change,
+        submission); True when it recorded a new disqualification."""
         lists = blacklist or self.blacklist(team.contest_id)
-        evidence = lists.screen(team.organisations)
+        entries = {
+            record["number"]: self._entries_of(lists, record["number"]) for record in lists.lists
+        }
+        evidence = lists.screen(team.organisations, entries)
         return bool(evidence) and team.disqualify(evidence, by=actor.account_id, now=now)
+
+    def _resume(
+        self, contest_id: UUID, actor: Actor, now: datetime
+    ) -> list[tuple[int, list[UUID]]]:
+        blacklist = self.blacklist(contest_id)
+        return [
+            (number, self._screen_list(blacklist, number, actor, now))
+            for number in blacklist.unfinished()
+        ]
+
+    def _screen_list(
+        self, blacklist: Blacklist, number: int, actor: Actor, now: datetime
+    ) -> list[UUID]:
+        """Screens the teams still due against list ``number``: each team's disqualification
+        and its progress mark in one transaction, so a crash leaves exactly the teams done
+        marked. The list is read first: an unreadable list screens nobody."""
+        entries = {number: self._entries_of(blacklist, number)}
+        for team_id in blacklist.due(number):
+            team = self.team(team_id)
+            evidence = blacklist.screen(team.organisations, entries)
+            disqualified = bool(evidence) and team.disqualify(
+                evidence, by=actor.account_id, now=now
+            )
+            blacklist.mark_screened(
+                number, team_id, disqualified=disqualified, by=actor.account_id, now=now
+            )
+            self._save(team, blacklist)
+        blacklist.finish_screening(number, by=actor.account_id, now=now)
+        self._save(blacklist)
+        return list(blacklist.screening(number)["disqualified"])
+
+    def _entries_of(self, blacklist: Blacklist, number: int) -> Entries:
+        """List ``number``'s entries: from its v1 event, else by hash (:attr:`list_reader`, or
+        held in memory); refused as unreadable when missing, altered or not its size."""
+        record = blacklist.listing(number)
+        if record["embedded"] is not None:
+            return record["embedded"]
+        entries = self._read_list(number, record["sha256"])
+        if len(entries) != record["count"]:
+            raise BlacklistUnreadable(list=number, sha256=record["sha256"])
+        return entries
+
+    def _read_list(self, number: int, sha256: str) -> Entries:
+        if self.list_reader is None:
+            held = self._held_lists.get(sha256)
+            if held is None:
+                raise BlacklistUnreadable(list=number, sha256=sha256)
+            return held
+        try:
+            entries = self.list_reader(sha256)
+        except (LookupError, ValueError):
+            raise BlacklistUnreadable(list=number, sha256=sha256) from None
+        return clean_entries(entries)
+
+    def _hold(self, number: int, sha256: str, entries: Entries) -> None:
+        """Makes sure the list can be read by hash before it is recorded."""
+        if self.list_reader is None:
+            self._held_lists[sha256] = entries
+        elif self._read_list(number, sha256) != entries:
+            raise BlacklistContentMismatch(sha256=sha256)
+
+    @property
+    def _held_lists(self) -> dict[str, Entries]:
+        return vars(self).setdefault("_held_list_entries", {})
 
     def _save(
         self,

@@ -13,7 +13,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import event
 
-from domain.base import ContestAggregate
+from domain.base import ContestAggregate, SignedDecision
 from domain.contest import Calendar
 from domain.errors import RulesFrozen, RulesNotPublished, RulesUnchanged
 
@@ -32,19 +32,49 @@ class RulesBook(ContestAggregate):
         self.contest_id = contest_id
         self.versions: list[dict[str, Any]] = []
 
+    class Published(SignedDecision):
+        version: int
+        sha256: str
+        blob: str
+        by: UUID
+        at: datetime
+        personal_signature: dict[str, Any] | None
+
     def publish(
-        self, *, sha256: str, blob: str, calendar: Calendar, by: UUID, now: datetime
+        self,
+        *,
+        sha256: str,
+        blob: str,
+        calendar: Calendar,
+        by: UUID,
+        now: datetime,
+        personal_signature: dict[str, Any] | None = None,
     ) -> int:
         if calendar.round_started(now):
             raise RulesFrozen(started=calendar.preliminary_start)
         if self.versions and self.versions[-1]["sha256"] == sha256:
             raise RulesUnchanged(version=self.versions[-1]["version"])
         version = len(self.versions) + 1
-        self._published(version=version, sha256=sha256, blob=blob, by=by, at=now)
+        self._published(
+            version=version,
+            sha256=sha256,
+            blob=blob,
+            by=by,
+            at=now,
+            personal_signature=personal_signature,
+        )
         return version
 
-    @event("Published")
-    def _published(self, version: int, sha256: str, blob: str, by: UUID, at: datetime) -> None:
+    @event(Published)
+    def _published(
+        self,
+        version: int,
+        sha256: str,
+        blob: str,
+        by: UUID,
+        at: datetime,
+        personal_signature: dict[str, Any] | None,
+    ) -> None:
         self.versions.append(
             {"version": version, "sha256": sha256, "blob": blob, "by": by, "at": at}
         )

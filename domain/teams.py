@@ -15,7 +15,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import event
 
-from domain.base import ContestAggregate
+from domain.base import ContestAggregate, SignedDecision
 from domain.contest import DOCUMENT_KINDS, IDENTITY_PROOF, LANGUAGES, Contest
 from domain.errors import (
     DocumentKindUnknown,
@@ -310,25 +310,72 @@ class Team(ContestAggregate):
     def _withdrawn(self, by: UUID, at: datetime) -> None:
         self.status = Status.WITHDRAWN
 
-    def approve(self, *, by: UUID, now: datetime, reason: str = "") -> None:
+    class Approved(SignedDecision):
+        reason: str
+        by: UUID
+        at: datetime
+        personal_signature: dict[str, Any] | None
+
+    class Rejected(SignedDecision):
+        reason: str
+        by: UUID
+        at: datetime
+        personal_signature: dict[str, Any] | None
+
+    class MatchCleared(SignedDecision):
+        match: str
+        reason: str
+        by: UUID
+        at: datetime
+        personal_signature: dict[str, Any] | None
+
+    def approve(
+        self,
+        *,
+        by: UUID,
+        now: datetime,
+        reason: str = "",
+        personal_signature: dict[str, Any] | None = None,
+    ) -> None:
         self._require_eligible()
         self._require_status("be approved", Status.SUBMITTED)
-        self._approved(reason=reason.strip(), by=by, at=require_aware(now, "now"))
+        self._approved(
+            reason=reason.strip(),
+            by=by,
+            at=require_aware(now, "now"),
+            personal_signature=personal_signature,
+        )
 
-    @event("Approved")
-    def _approved(self, reason: str, by: UUID, at: datetime) -> None:
+    @event(Approved)
+    def _approved(
+        self, reason: str, by: UUID, at: datetime, personal_signature: dict[str, Any] | None
+    ) -> None:
         self.status = Status.APPROVED
         self.decisions.append({"decision": "approved", "reason": reason, "by": by, "at": at})
 
-    def reject(self, *, reason: str, by: UUID, now: datetime) -> None:
+    def reject(
+        self,
+        *,
+        reason: str,
+        by: UUID,
+        now: datetime,
+        personal_signature: dict[str, Any] | None = None,
+    ) -> None:
         self._require_eligible()
         self._require_status("be rejected", Status.SUBMITTED)
         if not reason.strip():
             raise ReasonRequired()
-        self._rejected(reason=reason.strip(), by=by, at=require_aware(now, "now"))
+        self._rejected(
+            reason=reason.strip(),
+            by=by,
+            at=require_aware(now, "now"),
+            personal_signature=personal_signature,
+        )
 
-    @event("Rejected")
-    def _rejected(self, reason: str, by: UUID, at: datetime) -> None:
+    @event(Rejected)
+    def _rejected(
+        self, reason: str, by: UUID, at: datetime, personal_signature: dict[str, Any] | None
+    ) -> None:
         self.status = Status.REJECTED
         self.decisions.append({"decision": "rejected", "reason": reason, "by": by, "at": at})
 
@@ -345,7 +392,15 @@ class Team(ContestAggregate):
     def _disqualified(self, evidence: list[dict[str, Any]], by: UUID, at: datetime) -> None:
         self.evidence.extend(evidence)
 
-    def clear_match(self, match: str, *, reason: str, by: UUID, now: datetime) -> None:
+    def clear_match(
+        self,
+        match: str,
+        *,
+        reason: str,
+        by: UUID,
+        now: datetime,
+        personal_signature: dict[str, Any] | None = None,
+    ) -> None:
         """An organiser's signed decision that a match was false (same name, other entity)."""
         if not self.disqualified:
             raise TeamNotDisqualified()
@@ -353,10 +408,23 @@ class Team(ContestAggregate):
             raise MatchNotFound(match=match)
         if not reason.strip():
             raise ReasonRequired()
-        self._match_cleared(match=match, reason=reason.strip(), by=by, at=require_aware(now, "now"))
+        self._match_cleared(
+            match=match,
+            reason=reason.strip(),
+            by=by,
+            at=require_aware(now, "now"),
+            personal_signature=personal_signature,
+        )
 
-    @event("MatchCleared")
-    def _match_cleared(self, match: str, reason: str, by: UUID, at: datetime) -> None:
+    @event(MatchCleared)
+    def _match_cleared(
+        self,
+        match: str,
+        reason: str,
+        by: UUID,
+        at: datetime,
+        personal_signature: dict[str, Any] | None,
+    ) -> None:
         self.evidence = [item for item in self.evidence if item["match"] != match]
         self.cleared.append({"match": match, "reason": reason, "by": by, "at": at})
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import click
 
+from audit.access_log import access_settings
 from ledger import rotation
 from ledger.checkpoint import CheckpointError, SignedCheckpoint, parse_note
 from ledger.keys import LedgerKeyError, VerifierKey, read_verifier_keys
@@ -59,8 +60,28 @@ def require_database(url: str) -> None:
             raise LedgerError(f"no ledger database at {path}")
 
 
-def open_ledger(database_url: str | None = None) -> tuple[Settings, Ledger]:
+STREAMS = ("contest", "access")
+
+stream_option = click.option(
+    "--stream",
+    type=click.Choice(STREAMS),
+    default="contest",
+    show_default=True,
+    help="The contest's history, or the access log (its own table, checkpoints and key).",
+)
+
+
+def stream_settings(stream: str) -> Settings:
+    """The settings of one stream: the access log's come from audit.access_log, so that the
+    writer and these commands agree on its table, key folder and checkpoint origin."""
     settings = Settings.from_env()
+    return access_settings(settings) if stream == "access" else settings
+
+
+def open_ledger(
+    database_url: str | None = None, stream: str = "contest"
+) -> tuple[Settings, Ledger]:
+    settings = stream_settings(stream)
     url = database_url or settings.database_url
     check_database_url(url, "--database-url")
     require_database(url)
@@ -79,15 +100,16 @@ def ledger() -> None:
     is_flag=True,
     help="Rebuild the Merkle cache from the events first (after it was found edited).",
 )
+@stream_option
 @one_line_errors
-def checkpoint(as_json: bool, rebuild_tree: bool) -> None:
+def checkpoint(as_json: bool, rebuild_tree: bool, stream: str) -> None:
     """Sign the tree head derived from the events (C2SP tlog-checkpoint) and keep it.
 
     The head extends the last checkpoint by the leaves re-derived from the entries appended
     since, each one's signature, link and key checked; nothing is signed when they or the
     Merkle cache disagree.
     """
-    settings, the_ledger = open_ledger()
+    settings, the_ledger = open_ledger(stream=stream)
     signed = the_ledger.issue_checkpoint(settings.now(), rebuild_tree=rebuild_tree)
     if as_json:
         click.echo(
@@ -114,8 +136,11 @@ def checkpoint(as_json: bool, rebuild_tree: bool) -> None:
     help="With --revoke: the first position the key is no longer trusted for.",
 )
 @click.option("--reason", default="", help="Why (required with --rotate and --revoke).")
+@stream_option
 @one_line_errors
-def keys(rotate: bool, revoke_id: str | None, from_position: int | None, reason: str) -> None:
+def keys(
+    rotate: bool, revoke_id: str | None, from_position: int | None, reason: str, stream: str
+) -> None:
     """Print the ledger's public verifier keys (C2SP vkey lines), oldest first.
 
     --rotate hands the ledger to a new key: the outgoing key signs the incoming one, the
@@ -123,7 +148,7 @@ def keys(rotate: bool, revoke_id: str | None, from_position: int | None, reason:
     --revoke KEY_ID --from POSITION records that a (retired) key is compromised; verify then
     flags every entry and checkpoint it signed from POSITION on.
     """
-    settings = Settings.from_env()
+    settings = stream_settings(stream)
     keyring = keyring_for(settings)
     if (rotate or revoke_id) and not reason.strip():
         raise LedgerError("a key change is recorded with its reason: give --reason")
@@ -150,10 +175,11 @@ def keys(rotate: bool, revoke_id: str | None, from_position: int | None, reason:
 @ledger.command()
 @click.argument("position", type=int)
 @click.option("--json", "as_json", is_flag=True)
+@stream_option
 @one_line_errors
-def proof(position: int, as_json: bool) -> None:
+def proof(position: int, as_json: bool, stream: str) -> None:
     """Prove that the entry at POSITION is in the latest checkpoint."""
-    _, the_ledger = open_ledger()
+    _, the_ledger = open_ledger(stream=stream)
     result = the_ledger.inclusion_proof(position)
     if as_json:
         click.echo(json.dumps(result.as_json(), indent=2))
@@ -212,6 +238,7 @@ key you suspect. See docs/ledger.md.
 )
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
+@stream_option
 def verify(
     database_url: str | None,
     kept: tuple[Path, ...],
@@ -220,9 +247,10 @@ def verify(
     no_signatures: bool,
     as_json: bool,
     debug: bool,
+    stream: str,
 ) -> None:
     try:
-        report = _verify(database_url, kept, keys_file, workers, not no_signatures)
+        report = _verify(database_url, kept, keys_file, workers, not no_signatures, stream)
     except OPERATOR_ERRORS as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(2)
@@ -241,8 +269,9 @@ def _verify(
     keys_file: Path | None,
     workers: int | None,
     signatures: bool,
+    stream: str = "contest",
 ) -> Report:
-    settings = Settings.from_env()
+    settings = stream_settings(stream)
     url = database_url or settings.database_url
     check_database_url(url, "--database-url")
     require_database(url)
@@ -253,7 +282,7 @@ def _verify(
     if not trusted:
         raise LedgerError("no verifier keys: pass --keys FILE (from `huiyan ledger keys`)")
     checkpoints = [_kept_checkpoint(path, trusted) for path in kept]
-    return verify_ledger(
+    report = verify_ledger(
         url,
         trusted,
         checkpoints,
@@ -261,6 +290,13 @@ def _verify(
         workers=workers,
         signatures=signatures,
     )
+    if signatures and stream == "contest":
+        # The people's own signatures: the one check that knows what an account is, so it
+        # lives in audit/ (docs/architecture.md).
+        from audit.signatures import personal_signature_problems
+
+        report.add(personal_signature_problems(url, settings.events_table))
+    return report
 
 
 def _text_of(path: Path, option: str) -> str:

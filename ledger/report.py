@@ -20,6 +20,8 @@ BAD_HANDOVER = "bad handover"
 TRUNCATED = "truncated"
 CHECKPOINT = "checkpoint"
 FORK = "fork"
+# An event whose personal signature does not verify (checked by audit/signatures.py).
+PERSONAL_SIGNATURE = "personal signature"
 
 KINDS = (
     DELETED,
@@ -34,6 +36,7 @@ KINDS = (
     TRUNCATED,
     CHECKPOINT,
     FORK,
+    PERSONAL_SIGNATURE,
 )
 
 MAX_PROBLEMS = 50

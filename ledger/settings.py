@@ -44,8 +44,10 @@ class Settings:
     run_memory_bytes: int = 16 << 30
     run_output_bytes: int = 2 << 30
     events_table: str = EVENTS_TABLE
+    access_events_table: str = "access_events"  # the access log's own stream
     sandbox_unisolated: bool = False  # development only: run bundles without namespaces
     docker_runtime: str = "auto"  # runc, runsc (gVisor), or auto: runsc where the engine has it
+    session_minutes: int = 30  # how long a sign-in lasts (HUIYAN_SESSION_MINUTES)
 
     def now(self) -> datetime:
         """The one clock: ``HUIYAN_CLOCK`` when set (tests, rehearsals), else the system's UTC
@@ -121,6 +123,7 @@ class Settings:
             docker_runtime=docker_runtime,
             gpu=env.get("HUIYAN_GPU") or None,
             run_wall_seconds=_positive(env, "HUIYAN_RUN_WALL_SECONDS", cls.run_wall_seconds),
+            session_minutes=int(_positive(env, "HUIYAN_SESSION_MINUTES", cls.session_minutes)),
             run_output_bytes=int(
                 _positive(env, "HUIYAN_RUN_OUTPUT_MB", cls.run_output_bytes / (1 << 20)) * (1 << 20)
             ),

@@ -3,8 +3,12 @@ in a given state (an approved team, a hidden test set, a submission)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
+import pyotp
 from click.testing import CliRunner, Result
 from pypdf import PdfWriter
 
@@ -17,20 +21,67 @@ REGISTRATION_TIME = "2026-06-20T10:00:00+08:00"
 ROUND_TIME = "2026-08-03T10:00:00+08:00"
 
 
+# Commands that record a decision with legal meaning: the harness signs them for the person.
+SIGNING = {
+    ("review", "approve"),
+    ("review", "reject"),
+    ("rules", "publish"),
+    ("blacklist", "clear"),
+}
+PRIVILEGED = {"organiser", "arbitrator", "compliance_officer", "audit_administrator"}
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass
+class Person:
+    login: str
+    password: str
+    totp_secret: str | None = None
+
+    def code(self, clock: str) -> str | None:
+        if self.totp_secret is None:
+            return None
+        return pyotp.TOTP(self.totp_secret).at(datetime.fromisoformat(clock))
+
+
 class Huiyan:
-    """``huiyan`` run in-process with one instance's environment."""
+    """``huiyan`` run in-process with one instance's environment, as one of its people.
+
+    Each person has a session of their own (``HUIYAN_SESSION`` = their login); the harness
+    signs them in whenever the clock moved since their last sign-in, and gives their password
+    and TOTP code to the commands that sign."""
 
     def __init__(self, home: Path, database_url: str, redis_url: str = "") -> None:
         self.env = {
             "HUIYAN_HOME": str(home),
             "HUIYAN_DATABASE_URL": database_url,
             "HUIYAN_REDIS_URL": redis_url,
-            "HUIYAN_ACTOR": "organiser",
             "HUIYAN_CLOCK": ROUND_TIME,
         }
+        self.people: dict[str, Person] = {}
+        self.signed_in_at: dict[str, str] = {}
 
-    def __call__(self, *args: str, clock: str = ROUND_TIME, stdin: str | None = None) -> Result:
-        env = dict(self.env, HUIYAN_CLOCK=clock)
+    def __call__(
+        self,
+        *args: str,
+        clock: str = ROUND_TIME,
+        stdin: str | None = None,
+        who: str | None = "organiser",
+    ) -> Result:
+        person = self.people.get(who) if who else None
+        if person is not None and self.signed_in_at.get(person.login) != clock:
+            self.sign_in(person, clock)
+        if person is not None and tuple(args[:2]) in SIGNING and stdin is None:
+            code = person.code(clock)
+            args = (*args, "--password-stdin", *(["--totp", code] if code else []))
+            stdin = person.password + "\n"
+        return self.raw(*args, clock=clock, stdin=stdin, session=who)
+
+    def raw(
+        self, *args: str, clock: str = ROUND_TIME, stdin: str | None = None, session: str | None
+    ) -> Result:
+        """One command exactly as given, in the named session."""
+        env = dict(self.env, HUIYAN_CLOCK=clock, HUIYAN_SESSION=session or "nobody")
         return CliRunner().invoke(main, list(args), env=env, input=stdin)
 
     def ok(self, *args: str, **kwargs) -> str:
@@ -38,12 +89,41 @@ class Huiyan:
         assert result.exit_code == 0, result.output
         return result.output.strip()
 
+    def sign_in(self, person: Person, clock: str) -> None:
+        code = person.code(clock)
+        result = self.raw("login", "--login", person.login, "--password-stdin",
+                          *(["--totp", code] if code else []), clock=clock,
+                          stdin=person.password + "\n", session=person.login)  # fmt: skip
+        assert result.exit_code == 0, result.output
+        self.signed_in_at[person.login] = clock
+
+    def account(self, login: str, role: str, *options: str, clock: str = REGISTRATION_TIME) -> str:
+        """Opens an account (the first one is the bootstrap organiser); a privileged person
+        enrols their TOTP second factor at once. Returns the account id."""
+        by = "organiser" if self.people else None
+        opened = self.ok("account", "create", "--login", login, "--role", role, *options,
+                         "--password-stdin", stdin=f"{PASSWORD}\n{PASSWORD}\n", clock=clock,
+                         who=by)  # fmt: skip
+        person = self.people[login] = Person(login, PASSWORD)
+        if role in PRIVILEGED:
+            self.sign_in(person, clock)
+            shown = self.raw("account", "enrol-totp", "--password-stdin", clock=clock,
+                             stdin=PASSWORD + "\n", session=login)  # fmt: skip
+            secret = parse_qs(urlparse(shown.output.splitlines()[0]).query)["secret"][0]
+            person.totp_secret = secret
+            code = person.code(clock)
+            enrolled = self.raw("account", "enrol-totp", "--password-stdin", "--totp", code,
+                                clock=clock, stdin=PASSWORD + "\n", session=login)  # fmt: skip
+            assert enrolled.exit_code == 0, enrolled.output
+            self.signed_in_at.pop(login, None)
+        return opened
+
 
 def approved_team(huiyan: Huiyan) -> str:
     """The 2026 contest with its rules, and one team registered and approved; its id."""
     at = {"clock": REGISTRATION_TIME}
-    huiyan.ok("account", "create", "--login", "organiser", "--role", "organiser",
-              "--password-stdin", stdin="correct horse battery staple\n", **at)  # fmt: skip
+    huiyan.account("organiser", "organiser")
+    huiyan.ok("account", "create", "--login", "worker", "--role", "service", **at)
     huiyan.ok("contest", "create", "--file", str(EXAMPLES / "contest-2026.yaml"), **at)
     huiyan.ok("rules", "publish", "--file", str(EXAMPLES / "rules-2026.yaml"), **at)
     team = huiyan.ok("team", "register", "--file", str(EXAMPLES / "team-yongjiang.yaml"), **at)

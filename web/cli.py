@@ -1,8 +1,9 @@
 """Organiser commands for the registration part of the contest: ``huiyan contest|rules|account|
 team|review|blacklist ...``. Tests and the README demo drive the contest through these too.
 
-Every privileged command names its actor (``--actor LOGIN`` or ``HUIYAN_ACTOR``). A refused
-command prints one line, ``error: <message> [<key>]``, and exits 2.
+Every privileged command acts as the signed-in person (``huiyan login``, web/people_cli.py);
+a decision with legal meaning is signed with their own key. A refused command prints one
+line, ``error: <message> [<key>]``, and exits 2.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import functools
 import json
 import sys
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,17 +21,21 @@ from uuid import UUID
 
 import click
 
-from domain.accounts import Account, Actor, Role
-from domain.contest import Contest
+from audit.access_log import AccessLog
+from domain.accounts import Actor, Role
+from domain.contest import IDENTITY_PROOF, Contest
 from domain.errors import DomainError
 from domain.registration import Registration
+from domain.signatures import Manifest, Signer
 from domain.teams import Team
 from domain.time import SHANGHAI
 from ledger.blobs import BlobError, BlobStore
 from ledger.settings import Settings, SettingsError
 from ledger.vault import Vault, VaultError
 from web import intake, strict_files
-from web.passwords import hash_password
+from web.credentials import CredentialError
+from web.sessions import SessionError, SessionStore, session_name
+from web.signin import Authenticator, SignInRefused, cli_origin
 from web.uploads import read_pdfs
 
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -45,6 +51,10 @@ class Desk:
     blobs: BlobStore
     now: datetime
 
+    def __post_init__(self) -> None:
+        # Screening reads each blacklist by hash from the blob store (docs/contest.md).
+        self.app.list_reader = intake.blacklist_reader(self.blobs)
+
     @classmethod
     def open(cls) -> Desk:
         from ledger.application import open_application
@@ -58,10 +68,58 @@ class Desk:
             now=settings.now().astimezone(SHANGHAI),
         )
 
-    def actor(self, login: str | None) -> Actor:
-        if not login:
-            raise click.UsageError("name the acting account: --actor LOGIN or HUIYAN_ACTOR")
-        return self.app.account_by_login(self.vault.keyed_hash(login)).actor
+    @functools.cached_property
+    def auth(self) -> Authenticator:
+        return Authenticator(
+            app=self.app,
+            vault=self.vault,
+            blobs=self.blobs,
+            access=AccessLog.open(self.settings),
+            sessions=SessionStore(self.settings.home, self.settings.keys_dir),
+            session_minutes=self.settings.session_minutes,
+        )
+
+    def acting(self) -> Actor:
+        """The signed-in person; every privileged command is refused without one."""
+        actor = self.auth.acting(session_name(), self.now)
+        _ACTING.set((self, actor))
+        return actor
+
+    def signer(self, actor: Actor, password_stdin: bool, code: str | None) -> Signer:
+        """The acting person's signer for one decision. It asks for the password again (and
+        the code) only once the decision passed every rule, just before it is signed: a
+        refused decision never asks, and never counts as a failed attempt."""
+
+        def sign(manifest: Manifest) -> str:
+            account = self.app.account(actor.account_id)
+            password = read_password(password_stdin, prompt="Password (to sign)", confirm=False)
+            given = code
+            if account.second_factor and not given:
+                given = click.prompt("TOTP code", hide_input=False)
+            signer = self.auth.signer(account, password, given, origin=cli_origin(), now=self.now)
+            return signer(manifest)
+
+        return sign
+
+    def record_access(self, actor: Actor, action: str, subject: object, outcome: str) -> None:
+        self.auth.access.record(
+            who=str(actor.account_id),
+            role=actor.role.value,
+            action=action,
+            subject=str(subject),
+            outcome=outcome,
+            origin=cli_origin(),
+            at=self.now,
+        )
+
+    def require_read(self, actor: Actor, team_id: UUID, action: str, what: str) -> None:
+        """A read of a team's personal data, private results or report: allowed or not,
+        the attempt is in the access log (PIPL art. 51)."""
+        try:
+            actor.require_reader_of(team_id, what)
+        except DomainError:
+            self.record_access(actor, action, team_id, "refused")
+            raise
 
     def contest(self, slug: str | None) -> Contest:
         """The named contest, or the only one there is."""
@@ -73,23 +131,66 @@ class Desk:
         return contests[0]
 
 
+# The person a command acted as, for the access log entry of an administrative action.
+_ACTING: ContextVar[tuple[Desk, Actor] | None] = ContextVar("acting", default=None)
+
+
+def read_password(from_stdin: bool, *, prompt: str = "Password", confirm: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return click.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
+
+
 def refusals_on_one_line(command: Callable[..., Any]) -> Callable[..., Any]:
+    """A refused command prints one line and exits 2; an administrative command (anyone but a
+    team member acting) leaves an access log entry with its outcome."""
+
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        token = _ACTING.set(None)
+        outcome = "refused"
         try:
-            return command(*args, **kwargs)
+            result = command(*args, **kwargs)
+            outcome = "ok"
+            return result
         except DomainError as error:
             click.echo(f"error: {error.message('en')} [{error.key}]", err=True)
-        except (strict_files.FileInvalid, SettingsError, BlobError, VaultError) as error:
+        except (
+            strict_files.FileInvalid,
+            SettingsError,
+            BlobError,
+            VaultError,
+            SessionError,
+            SignInRefused,
+            CredentialError,
+        ) as error:
             click.echo(f"error: {error}", err=True)
+        finally:
+            _record_administration(outcome)
+            _ACTING.reset(token)
         sys.exit(2)
 
     return wrapper
 
 
-def actor_option(command: Callable[..., Any]) -> Callable[..., Any]:
+def _record_administration(outcome: str) -> None:
+    acting = _ACTING.get()
+    if acting is None or acting[1].role is Role.TEAM_MEMBER:
+        return
+    desk, actor = acting
+    context = click.get_current_context(silent=True)
+    # The command's path without the program's own name: "review approve" -> review.approve
+    name = ".".join(context.command_path.split()[1:]) if context else "?"
+    desk.record_access(actor, f"admin.{name}", "", outcome)
+
+
+def signing_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """A decision with legal meaning is signed: the password again (and the TOTP code)."""
+    command = click.option("--totp", "code", help="The TOTP code (prompted when enrolled).")(
+        command
+    )
     return click.option(
-        "--actor", envvar="HUIYAN_ACTOR", help="Login of the acting account (HUIYAN_ACTOR)."
+        "--password-stdin", is_flag=True, help="Read the password to sign with from stdin."
     )(command)
 
 
@@ -121,13 +222,12 @@ def contest() -> None:
 
 @contest.command("create")
 @click.option("--file", "path", type=FILE, required=True, help="contest.yaml")
-@actor_option
 @refusals_on_one_line
-def contest_create(path: Path, actor: str | None) -> None:
+def contest_create(path: Path) -> None:
     """Create the contest from a contest file; prints its id."""
     desk = Desk.open()
     spec = intake.load_contest(path)
-    click.echo(spec.create(desk.app, actor=desk.actor(actor), now=desk.now))
+    click.echo(spec.create(desk.app, actor=desk.acting(), now=desk.now))
 
 
 @contest.command("show")
@@ -152,12 +252,11 @@ def contest_show(slug: str | None) -> None:
 
 @contest.command("call-documents")
 @contest_option
-@actor_option
 @refusals_on_one_line
-def contest_call_documents(slug: str | None, actor: str | None) -> None:
+def contest_call_documents(slug: str | None) -> None:
     """Ask every team for the commitment letter, IP statement and letter of intent."""
     desk = Desk.open()
-    desk.app.call_for_documents(desk.contest(slug).id, actor=desk.actor(actor), now=desk.now)
+    desk.app.call_for_documents(desk.contest(slug).id, actor=desk.acting(), now=desk.now)
 
 
 # --- rules -----------------------------------------------------------------------------------
@@ -171,13 +270,15 @@ def rules() -> None:
 @rules.command("publish")
 @click.option("--file", "path", type=FILE, required=True, help="rules YAML")
 @contest_option
-@actor_option
+@signing_options
 @refusals_on_one_line
-def rules_publish(path: Path, slug: str | None, actor: str | None) -> None:
-    """Check the rules document, store it, and commit it by SHA-256; prints the version."""
+def rules_publish(path: Path, slug: str | None, password_stdin: bool, code: str | None) -> None:
+    """Check the rules document, store it, and commit it by SHA-256 under your personal
+    signature (meaning: published); prints the version."""
     from scoring.rules import RulesInvalid, parse_rules, rules_sha256
 
     desk = Desk.open()
+    acting = desk.acting()
     data = strict_files.read_capped(path, strict_files.YAML_LIMIT)
     try:
         parse_rules(data)
@@ -188,8 +289,9 @@ def rules_publish(path: Path, slug: str | None, actor: str | None) -> None:
         desk.contest(slug).id,
         sha256=sha256,
         blob=desk.blobs.put(data),
-        actor=desk.actor(actor),
+        actor=acting,
         now=desk.now,
+        signer=desk.signer(acting, password_stdin, code),
     )
     click.echo(f"{version} {sha256}")
 
@@ -203,58 +305,6 @@ def rules_list(slug: str | None) -> None:
     print_json(desk.app.rules(desk.contest(slug).id).versions)
 
 
-# --- accounts --------------------------------------------------------------------------------
-
-
-@click.group()
-def account() -> None:
-    """Accounts: one role each."""
-
-
-@account.command("create")
-@click.option("--login", required=True)
-@click.option("--role", required=True, type=click.Choice([role.value for role in Role]))
-@click.option("--team", "team_id", type=click.UUID, help="For team members.")
-@click.option("--leader", is_flag=True, help="The team's leader.")
-@click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
-@actor_option
-@refusals_on_one_line
-def account_create(
-    login: str,
-    role: str,
-    team_id: UUID | None,
-    leader: bool,
-    password_stdin: bool,
-    actor: str | None,
-) -> None:
-    """Open an account; prints its id. The very first account needs no --actor."""
-    desk = Desk.open()
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    if len(password) < 12:
-        raise click.UsageError("a password has at least 12 characters")
-    # Opening one's own account is the bootstrap case; the domain allows it only once.
-    acting = desk.actor(actor) if actor and actor != login else None
-    login_key = desk.vault.keyed_hash(login)
-    account_id = Account.create_id(login_key)
-    if not desk.vault.has_key(account_id):
-        desk.vault.create_key(account_id)
-    credential = json.dumps({"login": login, "password": hash_password(password)}).encode()
-    click.echo(
-        desk.app.open_account(
-            login_key=login_key,
-            role=Role(role),
-            credential=desk.vault.seal_to(desk.blobs, account_id, credential),
-            team_id=team_id,
-            leader=leader,
-            actor=acting,
-            now=desk.now,
-        )
-    )
-
-
 # --- teams -----------------------------------------------------------------------------------
 
 
@@ -265,9 +315,8 @@ def team() -> None:
 
 @team.command("register")
 @click.option("--file", "path", type=FILE, required=True, help="team.yaml")
-@actor_option
 @refusals_on_one_line
-def team_register(path: Path, actor: str | None) -> None:
+def team_register(path: Path) -> None:
     """Register a team from a team file; prints the team id."""
     desk = Desk.open()
     click.echo(
@@ -276,7 +325,7 @@ def team_register(path: Path, actor: str | None) -> None:
             intake.load_team(path),
             vault=desk.vault,
             blobs=desk.blobs,
-            actor=desk.actor(actor),
+            actor=desk.acting(),
             now=desk.now,
         )
     )
@@ -285,9 +334,8 @@ def team_register(path: Path, actor: str | None) -> None:
 @team.command("members")
 @click.argument("team_id", type=click.UUID)
 @click.option("--file", "path", type=FILE, required=True, help="team.yaml with the new members")
-@actor_option
 @refusals_on_one_line
-def team_members(team_id: UUID, path: Path, actor: str | None) -> None:
+def team_members(team_id: UUID, path: Path) -> None:
     """Replace the members with those of a team file (withdraw first if submitted)."""
     desk = Desk.open()
     intake.change_members(
@@ -296,7 +344,7 @@ def team_members(team_id: UUID, path: Path, actor: str | None) -> None:
         team_id,
         vault=desk.vault,
         blobs=desk.blobs,
-        actor=desk.actor(actor),
+        actor=desk.acting(),
         now=desk.now,
     )
 
@@ -304,43 +352,39 @@ def team_members(team_id: UUID, path: Path, actor: str | None) -> None:
 @team.command("language")
 @click.argument("team_id", type=click.UUID)
 @click.argument("language", type=click.Choice(["zh", "en"]))
-@actor_option
 @refusals_on_one_line
-def team_language(team_id: UUID, language: str, actor: str | None) -> None:
+def team_language(team_id: UUID, language: str) -> None:
     """Choose the team's language; it cannot change afterwards."""
     desk = Desk.open()
-    desk.app.choose_language(team_id, language, actor=desk.actor(actor), now=desk.now)
+    desk.app.choose_language(team_id, language, actor=desk.acting(), now=desk.now)
 
 
 @team.command("enter")
 @click.argument("team_id", type=click.UUID)
 @click.option("--track", type=int, required=True)
 @click.option("--group", required=True)
-@actor_option
 @refusals_on_one_line
-def team_enter(team_id: UUID, track: int, group: str, actor: str | None) -> None:
+def team_enter(team_id: UUID, track: int, group: str) -> None:
     """Enter a track in one of its groups."""
     desk = Desk.open()
-    desk.app.enter_track(team_id, track, group, actor=desk.actor(actor), now=desk.now)
+    desk.app.enter_track(team_id, track, group, actor=desk.acting(), now=desk.now)
 
 
 @team.command("leave")
 @click.argument("team_id", type=click.UUID)
 @click.option("--track", type=int, required=True)
-@actor_option
 @refusals_on_one_line
-def team_leave(team_id: UUID, track: int, actor: str | None) -> None:
+def team_leave(team_id: UUID, track: int) -> None:
     desk = Desk.open()
-    desk.app.leave_track(team_id, track, actor=desk.actor(actor), now=desk.now)
+    desk.app.leave_track(team_id, track, actor=desk.acting(), now=desk.now)
 
 
 @team.command("upload")
 @click.argument("team_id", type=click.UUID)
 @click.argument("kind")
 @click.argument("paths", type=FILE, nargs=-1, required=True)
-@actor_option
 @refusals_on_one_line
-def team_upload(team_id: UUID, kind: str, paths: tuple[Path, ...], actor: str | None) -> None:
+def team_upload(team_id: UUID, kind: str, paths: tuple[Path, ...]) -> None:
     """Upload a document; several PDFs for the identity proof are merged into one."""
     desk = Desk.open()
     checked = read_pdfs(paths, name=f"{kind}.pdf")
@@ -352,30 +396,28 @@ def team_upload(team_id: UUID, kind: str, paths: tuple[Path, ...], actor: str | 
             ciphertext=written[0],
             size=checked.size,
             pages=checked.pages,
-            actor=desk.actor(actor),
+            actor=desk.acting(),
             now=desk.now,
         )
 
 
 @team.command("submit")
 @click.argument("team_id", type=click.UUID)
-@actor_option
 @refusals_on_one_line
-def team_submit(team_id: UUID, actor: str | None) -> None:
+def team_submit(team_id: UUID) -> None:
     """Submit the registration for review."""
     desk = Desk.open()
-    desk.app.submit(team_id, actor=desk.actor(actor), now=desk.now)
+    desk.app.submit(team_id, actor=desk.acting(), now=desk.now)
     click.echo(desk.app.team(team_id).status.value)
 
 
 @team.command("withdraw")
 @click.argument("team_id", type=click.UUID)
-@actor_option
 @refusals_on_one_line
-def team_withdraw(team_id: UUID, actor: str | None) -> None:
+def team_withdraw(team_id: UUID) -> None:
     """Withdraw a submitted (or approved) registration to change it."""
     desk = Desk.open()
-    desk.app.withdraw(team_id, actor=desk.actor(actor), now=desk.now)
+    desk.app.withdraw(team_id, actor=desk.acting(), now=desk.now)
 
 
 @team.command("show")
@@ -383,8 +425,10 @@ def team_withdraw(team_id: UUID, actor: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="JSON (the only format for now).")
 @refusals_on_one_line
 def team_show(team_id: UUID, as_json: bool) -> None:
-    """One team as recorded: no personal content, only hashes."""
+    """One team as recorded: no personal content, only hashes (the organiser, or the
+    team's own members)."""
     desk = Desk.open()
+    desk.acting().require_reader_of(team_id, "a team")
     print_json(team_summary(desk.app.team(team_id), desk.now))
 
 
@@ -393,10 +437,49 @@ def team_show(team_id: UUID, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="JSON (the only format for now).")
 @refusals_on_one_line
 def team_list(slug: str | None, as_json: bool) -> None:
-    """Every team of the contest, with overdue reviews flagged."""
+    """Every team of the contest, with overdue reviews flagged (the organiser)."""
     desk = Desk.open()
+    desk.acting().require(Role.ORGANISER, action="list the teams")
     teams = desk.app.teams(desk.contest(slug).id)
     print_json([team_summary(found, desk.now) for found in teams])
+
+
+@team.command("roster")
+@click.argument("team_id", type=click.UUID)
+@refusals_on_one_line
+def team_roster(team_id: UUID) -> None:
+    """The members' personal records (names, identity documents, contact), unsealed; the
+    organiser or the team's own members. Every read is in the access log."""
+    desk = Desk.open()
+    acting = desk.acting()
+    desk.require_read(acting, team_id, "read.team_members", "a team's members")
+    found = desk.app.team(team_id)
+    records = [
+        json.loads(desk.vault.open_from(desk.blobs, team_id, member["record"]))
+        for member in found.members
+    ]
+    desk.record_access(acting, "read.team_members", team_id, "ok")
+    print_json(records)
+
+
+@team.command("document")
+@click.argument("team_id", type=click.UUID)
+@click.argument("kind")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@refusals_on_one_line
+def team_document(team_id: UUID, kind: str, out: Path) -> None:
+    """Write one of the team's documents (unsealed PDF) to --out; the organiser or the
+    team's own members. Every read is in the access log."""
+    desk = Desk.open()
+    acting = desk.acting()
+    action = "read.id_document" if kind == IDENTITY_PROOF else "read.document"
+    desk.require_read(acting, team_id, action, "a team's documents")
+    document = desk.app.team(team_id).documents.get(kind)
+    if document is None:
+        raise click.UsageError(f"the team has no document {kind!r}")
+    data = desk.vault.open_from(desk.blobs, team_id, document["ciphertext"])
+    desk.record_access(acting, action, team_id, "ok")
+    out.write_bytes(data)
 
 
 def team_summary(found: Team, now: datetime) -> dict[str, Any]:
@@ -441,21 +524,27 @@ def review() -> None:
 @review.command("approve")
 @click.argument("team_id", type=click.UUID)
 @click.option("--reason", default="", help="Optional note.")
-@actor_option
+@signing_options
 @refusals_on_one_line
-def review_approve(team_id: UUID, reason: str, actor: str | None) -> None:
+def review_approve(team_id: UUID, reason: str, password_stdin: bool, code: str | None) -> None:
+    """Approve a submitted registration, under your personal signature (approved)."""
     desk = Desk.open()
-    desk.app.approve(team_id, actor=desk.actor(actor), now=desk.now, reason=reason)
+    acting = desk.acting()
+    signer = desk.signer(acting, password_stdin, code)
+    desk.app.approve(team_id, actor=acting, now=desk.now, reason=reason, signer=signer)
 
 
 @review.command("reject")
 @click.argument("team_id", type=click.UUID)
 @click.option("--reason", default="", help="Why; the team sees it.")
-@actor_option
+@signing_options
 @refusals_on_one_line
-def review_reject(team_id: UUID, reason: str, actor: str | None) -> None:
+def review_reject(team_id: UUID, reason: str, password_stdin: bool, code: str | None) -> None:
+    """Reject a submitted registration with a reason, under your personal signature."""
     desk = Desk.open()
-    desk.app.reject(team_id, reason=reason, actor=desk.actor(actor), now=desk.now)
+    acting = desk.acting()
+    signer = desk.signer(acting, password_stdin, code)
+    desk.app.reject(team_id, reason=reason, actor=acting, now=desk.now, signer=signer)
 
 
 # --- blacklist -------------------------------------------------------------------------------
@@ -471,22 +560,22 @@ def blacklist() -> None:
 @click.option("--source", required=True, help='e.g. "Credit China"')
 @click.option("--listed-on", help="The list's own date, YYYY-MM-DD (default: today).")
 @contest_option
-@actor_option
 @refusals_on_one_line
-def blacklist_import(
-    path: Path, source: str, listed_on: str | None, slug: str | None, actor: str | None
-) -> None:
-    """Import a list and screen every team; prints the disqualified team ids."""
+def blacklist_import(path: Path, source: str, listed_on: str | None, slug: str | None) -> None:
+    """Store the list file by hash, finish any screening cut short, import the list and
+    screen every team; prints the disqualified team ids."""
     desk = Desk.open()
     listing = intake.load_blacklist(path)
     desk.blobs.put(listing.data)
+    contest_id, acting = desk.contest(slug).id, desk.acting()
+    _print_screenings(desk.app.resume_screening(contest_id, actor=acting, now=desk.now))
     number, disqualified = desk.app.import_blacklist(
-        desk.contest(slug).id,
+        contest_id,
         source=source,
         sha256=listing.sha256,
         listed_on=intake.listed_on(listed_on, desk.now),
         entries=listing.entries,
-        actor=desk.actor(actor),
+        actor=acting,
         now=desk.now,
     )
     click.echo(f"list {number}: {len(listing.entries)} entries, {len(disqualified)} disqualified")
@@ -494,13 +583,38 @@ def blacklist_import(
         click.echo(team_id)
 
 
+@blacklist.command("resume")
+@contest_option
+@refusals_on_one_line
+def blacklist_resume(slug: str | None) -> None:
+    """Finish a screening cut short (a crash between two teams): screens only the teams not
+    screened yet; prints each list's disqualified team ids."""
+    desk = Desk.open()
+    resumed = desk.app.resume_screening(desk.contest(slug).id, actor=desk.acting(), now=desk.now)
+    if not resumed:
+        click.echo("no screening to resume")
+    _print_screenings(resumed)
+
+
+def _print_screenings(screenings: list[tuple[int, list[UUID]]]) -> None:
+    for number, disqualified in screenings:
+        click.echo(f"list {number}: screening finished, {len(disqualified)} disqualified")
+        for team_id in disqualified:
+            click.echo(team_id)
+
+
 @blacklist.command("clear")
 @click.argument("team_id", type=click.UUID)
 @click.argument("match")
 @click.option("--reason", required=True, help="Why the match is false.")
-@actor_option
+@signing_options
 @refusals_on_one_line
-def blacklist_clear(team_id: UUID, match: str, reason: str, actor: str | None) -> None:
-    """Clear a false blacklist match (a signed organiser decision with a reason)."""
+def blacklist_clear(
+    team_id: UUID, match: str, reason: str, password_stdin: bool, code: str | None
+) -> None:
+    """Clear a false blacklist match: a decision with a reason, under your personal
+    signature (meaning: declared)."""
     desk = Desk.open()
-    desk.app.clear_match(team_id, match, reason=reason, actor=desk.actor(actor), now=desk.now)
+    acting = desk.acting()
+    signer = desk.signer(acting, password_stdin, code)
+    desk.app.clear_match(team_id, match, reason=reason, actor=acting, now=desk.now, signer=signer)

@@ -14,19 +14,22 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from domain.accounts import Account, Role
+from domain.accounts import Account, Actor, Role
 from domain.registration import Registration
+from domain.signatures import Manifest, Signer
 from domain.time import SHANGHAI
 from ledger.blobs import BlobStore
 from ledger.settings import Settings
 from ledger.vault import Vault
 from scoring.rules import parse_rules, rules_sha256
 from web import intake
-from web.passwords import hash_password
+from web.credentials import Credential, seal_credential
+from web.personal_keys import sign
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
 REHEARSAL_START = datetime(2026, 6, 1, 9, 0, tzinfo=SHANGHAI)
 ORGANISER_LOGIN = "organiser"
+ORGANISER_NAME = "Demo Organiser"
 
 
 def play_registration(
@@ -35,19 +38,25 @@ def play_registration(
     vault, blobs = Vault(settings.keys_dir), BlobStore(settings.blobs_dir)
     clock = iter(start + timedelta(minutes=10 * step) for step in range(1000))
 
+    # The demo organiser is a person like any other: a key pair sealed under the password,
+    # which signs each decision with legal meaning (domain/signatures.py).
     password = secrets.token_urlsafe(12)
     login_key = vault.keyed_hash(ORGANISER_LOGIN)
     account_id = Account.create_id(login_key)
-    vault.create_key(account_id)
-    credential = json.dumps({"login": ORGANISER_LOGIN, "password": hash_password(password)})
+    credential, public_key = Credential.new(ORGANISER_LOGIN, password)
+    sealed = seal_credential(vault, blobs, account_id, credential)
+    name = json.dumps({"name": ORGANISER_NAME}, ensure_ascii=False).encode()
     registration.open_account(
         login_key=login_key,
         role=Role.ORGANISER,
-        credential=vault.seal_to(blobs, account_id, credential.encode()),
+        credential=sealed,
         actor=None,
         now=next(clock),
+        person=vault.seal_to(blobs, account_id, name),
+        public_key=public_key.hex(),
     )
     organiser = registration.account(account_id).actor
+    signer = personal_signer(credential, password)
 
     contest_id = intake.load_contest(EXAMPLES / "contest-2026.yaml").create(
         registration, actor=organiser, now=next(clock)
@@ -60,6 +69,7 @@ def play_registration(
         blob=blobs.put(rules_data),
         actor=organiser,
         now=next(clock),
+        signer=signer,
     )
 
     def register(name: str) -> Any:
@@ -76,6 +86,7 @@ def play_registration(
         reason="The passport scan of member 2 is unreadable; please upload a clearer copy.",
         actor=organiser,
         now=next(clock),
+        signer=signer,
     )
     registration.submit(teams["lijiang"], actor=organiser, now=next(clock))
 
@@ -92,7 +103,7 @@ def play_registration(
     )
     for team_id in teams.values():
         if not registration.team(team_id).disqualified:
-            registration.approve(team_id, actor=organiser, now=next(clock))
+            registration.approve(team_id, actor=organiser, now=next(clock), signer=signer)
 
     return {
         "contest_id": contest_id,
@@ -107,3 +118,20 @@ def play_registration(
             for team_id in teams.values()
         },
     }
+
+
+def personal_signer(credential: Credential, password: str) -> Signer:
+    """Signs a decision's manifest with the person's own key, opened by their password."""
+    sealed = credential.signing_key
+    if sealed is None:
+        raise ValueError(f"{credential.login} holds no signing key")
+
+    def signer(manifest: Manifest) -> str:
+        return sign(sealed, password, manifest.payload()).hex()
+
+    return signer
+
+
+def demo_organiser(registration: Registration, vault: Vault) -> Actor:
+    """The demo organiser, as the rest of the demo acts: found by login in the ledger."""
+    return registration.account_by_login(vault.keyed_hash(ORGANISER_LOGIN)).actor

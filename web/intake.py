@@ -20,7 +20,7 @@ import hashlib
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -425,8 +425,12 @@ class BlacklistFile:
 
 
 def load_blacklist(path: Path) -> BlacklistFile:
-    data = read_capped(path, CSV_LIMIT)
-    text = utf8(path, data)
+    return parse_blacklist(read_capped(path, CSV_LIMIT), path)
+
+
+def parse_blacklist(data: bytes, path: Path | str) -> BlacklistFile:
+    """A list file's bytes checked and parsed (``path`` names it in the problems)."""
+    text = utf8(Path(path), data)
     try:
         entries = _blacklist_entries(path, text)
     except csv.Error as error:
@@ -434,7 +438,19 @@ def load_blacklist(path: Path) -> BlacklistFile:
     return BlacklistFile(sha256=hashlib.sha256(data).hexdigest(), data=data, entries=entries)
 
 
-def _blacklist_entries(path: Path, text: str) -> list[dict[str, str | None]]:
+def blacklist_reader(blobs: BlobStore) -> Callable[[str], list[dict[str, str | None]]]:
+    """The desk's :class:`domain.blacklist.ListReader`: a list's entries by the SHA-256 of its
+    file in the blob store. A missing or altered file raises ``BlobError`` (a LookupError),
+    an unparsable one ``FileInvalid`` (a ValueError); the desk names either as
+    ``BlacklistUnreadable``."""
+
+    def entries_of(sha256: str) -> list[dict[str, str | None]]:
+        return parse_blacklist(blobs.get(sha256), f"blob {sha256}").entries
+
+    return entries_of
+
+
+def _blacklist_entries(path: Path | str, text: str) -> list[dict[str, str | None]]:
     reader = csv.DictReader(io.StringIO(text, newline=""))
     headers = reader.fieldnames or []
     name_header = next((h for h in headers if h.strip() in NAME_HEADERS), None)

@@ -1,7 +1,7 @@
 """Commands of the preliminary round: ``huiyan submit``, ``huiyan submission show|list``,
-``huiyan testset add`` and ``huiyan debug-phase open|close``.
+``huiyan team status``, ``huiyan testset add`` and ``huiyan debug-phase open|close``.
 
-They sit beside the registration commands (web/cli.py) and share their desk, actor and
+They sit beside the registration commands (web/cli.py) and share their desk, signed-in person and
 one-line refusals: a refused command prints ``error: <message> [<key>]`` and exits 2. The file
 work (unpacking a model, sealing the report, copying a test set) happens here, outside the
 domain; the domain sees only digests.
@@ -25,15 +25,16 @@ from domain.accounts import Actor
 from domain.contest import Contest
 from domain.debug_phase import DEFAULT_LOG_CAP
 from domain.submissions import Submissions
+from domain.team_overview import read_team_overview, render_text
 from ledger.application import open_application
 from ledger.blobs import BlobError
 from web.cli import (
     FILE,
     Desk,
-    actor_option,
     contest_option,
     print_json,
     refusals_on_one_line,
+    team,
 )
 from web.strict_files import FileInvalid
 from web.uploads import read_pdf
@@ -137,12 +138,11 @@ def refusals(command: Callable[..., Any]) -> Callable[..., Any]:
     help="A bundle folder or a .tar(.gz)/.zip of one, or a Docker image reference.",
 )
 @click.option("--report", "report", type=FILE, required=True, help="The technical report, PDF.")
-@actor_option
 @refusals
-def submit(team_id: UUID, track: int, model: str, report: Path, actor: str | None) -> None:
+def submit(team_id: UUID, track: int, model: str, report: Path) -> None:
     """Submit a model and its technical report for a track; prints the submission id."""
     round_desk = RoundDesk.open()
-    acting = round_desk.desk.actor(actor)
+    acting = round_desk.desk.acting()
     submission_id = submit_model(round_desk, team_id, track, model, report, acting)
     click.echo(submission_id)
 
@@ -162,8 +162,11 @@ def submission_show(submission_id: UUID) -> None:
     """The team's view of one submission, in JSON: metrics and the reason of a failure;
     the model's log (capped) only while the debug phase is open."""
     round_desk = RoundDesk.open()
-    app = round_desk.submissions
+    desk, app = round_desk.desk, round_desk.submissions
+    acting = desk.acting()
     found = app.submission(submission_id)
+    desk.require_read(acting, found.team_id, "read.results", "a team's results")
+    desk.record_access(acting, "read.results", submission_id, "ok")
     log = None
     if app.debug_phase(found.contest_id).is_open:
         log = _log(round_desk, found.failure or found.inference or {})
@@ -175,7 +178,11 @@ def submission_show(submission_id: UUID) -> None:
 @refusals
 def submission_list(team_id: UUID) -> None:
     """A team's submissions, oldest first: id, track, status."""
-    app = RoundDesk.open().submissions
+    round_desk = RoundDesk.open()
+    desk, app = round_desk.desk, round_desk.submissions
+    acting = desk.acting()
+    desk.require_read(acting, team_id, "read.results", "a team's results")
+    desk.record_access(acting, "read.results", team_id, "ok")
     print_json(
         [
             {
@@ -189,6 +196,23 @@ def submission_list(team_id: UUID) -> None:
     )
 
 
+@submission.command("report")
+@click.argument("submission_id", type=click.UUID)
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@refusals
+def submission_report(submission_id: UUID, out: Path) -> None:
+    """Write a submission's technical report (unsealed PDF) to --out; the organiser or the
+    team's own members. Every read is in the access log."""
+    round_desk = RoundDesk.open()
+    desk = round_desk.desk
+    acting = desk.acting()
+    found = round_desk.submissions.submission(submission_id)
+    desk.require_read(acting, found.team_id, "read.report", "a technical report")
+    data = desk.vault.open_from(desk.blobs, found.team_id, found.report_sha256)
+    desk.record_access(acting, "read.report", submission_id, "ok")
+    out.write_bytes(data)
+
+
 def _log(round_desk: RoundDesk, facts: dict[str, Any]) -> bytes | None:
     digest = facts.get("log_sha256")
     if not digest:
@@ -197,6 +221,33 @@ def _log(round_desk: RoundDesk, facts: dict[str, Any]) -> bytes | None:
         return round_desk.desk.blobs.get(digest)
     except BlobError:
         return None
+
+
+# --- what a team sees --------------------------------------------------------------------------
+
+
+@team.command("status")
+@click.argument("team_id", type=click.UUID)
+@click.option("--json", "as_json", is_flag=True, help="The same facts in JSON.")
+@refusals
+def team_status(team_id: UUID, as_json: bool) -> None:
+    """What a team sees: submissions left per track today and in total, its submissions newest
+    first with their score or why they failed, the leaderboard; in the team's language. For
+    the organiser and the team's own members."""
+    round_desk = RoundDesk.open()
+    desk = round_desk.desk
+    overview = read_team_overview(
+        round_desk.submissions,
+        team_id,
+        actor=desk.acting(),
+        now=desk.now,
+        read_log=lambda digest: _log(round_desk, {"log_sha256": digest}),
+    )
+    if as_json:
+        print_json(overview)
+    else:
+        app = round_desk.submissions
+        click.echo(render_text(overview, app.contest(app.team(team_id).contest_id)))
 
 
 # --- test sets ---------------------------------------------------------------------------------
@@ -223,11 +274,8 @@ def testset() -> None:
     help="A public debug set (data the teams may see): only its runs' logs are ever shown.",
 )
 @contest_option
-@actor_option
 @refusals
-def testset_add(
-    track: int, folder: Path, reason: str, public: bool, slug: str | None, actor: str | None
-) -> None:
+def testset_add(track: int, folder: Path, reason: str, public: bool, slug: str | None) -> None:
     """Copy a test set into HUIYAN_HOME/testsets/<sha256>/ and make it the track's current
     one; prints its SHA-256 and its number of cases. Sets are hidden unless --public."""
     round_desk = RoundDesk.open()
@@ -237,7 +285,7 @@ def testset_add(
         desk.contest(slug),
         track,
         folder,
-        desk.actor(actor),
+        desk.acting(),
         reason=reason,
         public=public,
     )
@@ -271,23 +319,21 @@ def debug_phase() -> None:
     help="Bytes of a log a team may read.",
 )
 @contest_option
-@actor_option
 @refusals
-def debug_phase_open(log_cap: int, slug: str | None, actor: str | None) -> None:
+def debug_phase_open(log_cap: int, slug: str | None) -> None:
     round_desk = RoundDesk.open()
     desk = round_desk.desk
     round_desk.submissions.open_debug_phase(
-        desk.contest(slug).id, actor=desk.actor(actor), now=desk.now, log_cap=log_cap
+        desk.contest(slug).id, actor=desk.acting(), now=desk.now, log_cap=log_cap
     )
 
 
 @debug_phase.command("close")
 @contest_option
-@actor_option
 @refusals
-def debug_phase_close(slug: str | None, actor: str | None) -> None:
+def debug_phase_close(slug: str | None) -> None:
     round_desk = RoundDesk.open()
     desk = round_desk.desk
     round_desk.submissions.close_debug_phase(
-        desk.contest(slug).id, actor=desk.actor(actor), now=desk.now
+        desk.contest(slug).id, actor=desk.acting(), now=desk.now
     )

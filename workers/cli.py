@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
+from pathlib import Path
 
 import click
 
@@ -16,6 +18,34 @@ def _settings() -> Settings:
         return Settings.from_env()
     except SettingsError as error:
         click.echo(f"error: {error}", err=True)
+        sys.exit(2)
+
+
+def _as_service(settings: Settings) -> None:
+    """System work is done as a named service identity, proved by its key file
+    (HUIYAN_SERVICE_KEY, default keys/services/worker.key); without one nothing starts."""
+    from domain.registration import Registration
+    from ledger.application import open_application
+    from ledger.blobs import BlobStore
+    from ledger.vault import Vault
+    from web.signin import SignInRefused, service_actor
+
+    key_file = Path(
+        os.environ.get("HUIYAN_SERVICE_KEY") or settings.keys_dir / "services" / "worker.key"
+    )
+    try:
+        service_actor(
+            open_application(Registration, settings),
+            Vault(settings.keys_dir),
+            BlobStore(settings.blobs_dir),
+            key_file,
+        )
+    except SignInRefused as error:
+        click.echo(
+            f"error: {error}; an organiser opens a service identity with "
+            "`huiyan account create --role service --login worker`",
+            err=True,
+        )
         sys.exit(2)
 
 
@@ -52,6 +82,7 @@ def worker(queue_names: tuple[str, ...], burst: bool) -> None:
             err=True,
         )
         sys.exit(2)
+    _as_service(settings)
     connection = Redis.from_url(settings.redis_url)
     queues = [Queue(name, connection=connection) for name in queue_names]
     Worker(queues, connection=connection).work(burst=burst, with_scheduler=True)
@@ -67,6 +98,7 @@ def dispatcher(once: bool, interval: float) -> None:
     from workers.pipeline import dispatch_once, open_dispatcher
 
     settings = _settings()
+    _as_service(settings)
     the_dispatcher = open_dispatcher(settings)
     while True:
         processed, requeued = dispatch_once(settings, the_dispatcher)

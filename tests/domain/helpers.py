@@ -1,15 +1,20 @@
-"""Builders for domain tests: the 2026 calendar, a small contest, and members."""
+"""Builders for domain tests: the 2026 calendar, a small contest, members, and an organiser
+who signs their decisions with a real key pair."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from uuid import uuid4
 
-from domain.accounts import Actor, Role
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from domain.accounts import Account, Actor, Role
 from domain.contest import Calendar, Quota
 from domain.registration import Registration
+from domain.signatures import Manifest, Signer
 from domain.teams import Member
 from domain.time import SHANGHAI
+from web.personal_keys import new_signing_key, sign
 
 REGISTRATION_DEADLINE = datetime(2026, 6, 26, tzinfo=SHANGHAI)
 MODIFICATION_DEADLINE = datetime(2026, 6, 30, 18, tzinfo=SHANGHAI)
@@ -45,7 +50,11 @@ TRACKS = [
         "groups": ["self_owned", "self_built"],
     },
 ]
-ORGANISER = Actor(account_id=uuid4(), role=Role.ORGANISER)
+# The organiser's account id follows from its login key, so that ``signing_organiser`` opens
+# exactly this account in a desk and the decisions it signs are ORGANISER's.
+ORGANISER_LOGIN = "hmac-organiser"
+ORGANISER = Actor(account_id=Account.create_id(ORGANISER_LOGIN), role=Role.ORGANISER)
+PASSWORD = "correct horse battery staple"
 # Codes with valid check digits (GB 32100-2015).
 LISTED_CODE = "91450100MA5KXXXXXR"
 
@@ -117,3 +126,36 @@ def ready_team(app: Registration, contest_id, *people: str, now: datetime = EARL
         now=now,
     )
     return team_id
+
+
+def public_key() -> str:
+    """A fresh personal public key (hex), for an account that signs nothing in the test."""
+    return Ed25519PrivateKey.generate().public_key().public_bytes_raw().hex()
+
+
+def signing_organiser(
+    app: Registration,
+    *,
+    login_key: str = ORGANISER_LOGIN,
+    by: Actor | None = None,
+    password: str = PASSWORD,
+    now: datetime = EARLY,
+) -> tuple[Actor, Signer]:
+    """Opens an organiser account in ``app`` with a fresh key pair sealed under ``password``
+    (the bootstrap account unless ``by`` opens it); its actor (ORGANISER by default) and a
+    signer that signs a decision's manifest with that key."""
+    public_key, sealed = new_signing_key(password)
+    account_id = app.open_account(
+        login_key=login_key,
+        role=Role.ORGANISER,
+        credential="c" * 64,
+        actor=by,
+        now=now,
+        person="d" * 64,
+        public_key=public_key.hex(),
+    )
+
+    def signer(manifest: Manifest) -> str:
+        return sign(sealed, password, manifest.payload()).hex()
+
+    return app.account(account_id).actor, signer

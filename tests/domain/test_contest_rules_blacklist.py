@@ -16,8 +16,10 @@ from helpers import (
     TRACKS,
     member,
     new_contest,
+    public_key,
     ready_team,
     roster,
+    signing_organiser,
 )
 
 from domain import errors
@@ -63,38 +65,54 @@ def test_contest_is_created_once_and_checks_its_tracks(app):
 
 
 def test_rules_change_until_the_round_starts_and_earlier_versions_stay(app, contest_id):
-    publish = app.publish_rules
-    assert publish(contest_id, sha256="a" * 64, blob="a" * 64, actor=ORGANISER, now=EARLY) == 1
+    organiser, signer = signing_organiser(app)
+
+    def publish(letter: str, now):
+        return app.publish_rules(
+            contest_id,
+            sha256=letter * 64,
+            blob=letter * 64,
+            actor=organiser,
+            now=now,
+            signer=signer,
+        )
+
+    assert publish("a", EARLY) == 1
     with pytest.raises(errors.RulesUnchanged):
-        publish(contest_id, sha256="a" * 64, blob="a" * 64, actor=ORGANISER, now=EARLY)
+        publish("a", EARLY)
     last_moment = PRELIMINARY_START - SECOND
-    assert (
-        publish(contest_id, sha256="b" * 64, blob="b" * 64, actor=ORGANISER, now=last_moment) == 2
-    )
+    assert publish("b", last_moment) == 2
     with pytest.raises(errors.RulesFrozen):
-        publish(contest_id, sha256="c" * 64, blob="c" * 64, actor=ORGANISER, now=PRELIMINARY_START)
+        publish("c", PRELIMINARY_START)
     book = app.rules(contest_id)
     assert [v["sha256"][0] for v in book.versions] == ["a", "b"]
     assert book.in_force()["version"] == 2
 
 
 def test_first_account_is_the_bootstrap_and_later_ones_need_an_organiser(app):
+    person = {"credential": "c" * 64, "now": EARLY}
     first = app.open_account(
-        login_key="k1", role=Role.ORGANISER, credential="c" * 64, actor=None, now=EARLY
+        login_key="k1", role=Role.ORGANISER, actor=None, public_key=public_key(), **person
     )
     organiser = app.account(first).actor
     with pytest.raises(errors.NotPermitted):
         app.open_account(
-            login_key="k2", role=Role.EXPERT, credential="c" * 64, actor=None, now=EARLY
+            login_key="k2", role=Role.EXPERT, actor=None, public_key=public_key(), **person
         )
     with pytest.raises(errors.AccountExists):
         app.open_account(
-            login_key="k1", role=Role.EXPERT, credential="c" * 64, actor=organiser, now=EARLY
+            login_key="k1", role=Role.EXPERT, actor=organiser, public_key=public_key(), **person
         )
     with pytest.raises(errors.TeamAccountNeedsTeam):
         app.open_account(
-            login_key="k3", role=Role.TEAM_MEMBER, credential="c" * 64, actor=organiser, now=EARLY
+            login_key="k3",
+            role=Role.TEAM_MEMBER,
+            actor=organiser,
+            public_key=public_key(),
+            **person,
         )
+    with pytest.raises(errors.SigningKeyRequired):  # a person signs: no key, no account
+        app.open_account(login_key="k4", role=Role.EXPERT, actor=organiser, **person)
     with pytest.raises(errors.RoleUnknown):
         Role.parse("admin")
 
@@ -132,11 +150,11 @@ def test_listed_organisation_disqualifies_with_evidence_and_clearing_needs_a_rea
     assert evidence["source"] == "Credit China" and evidence["entry_code"] == LISTED_CODE
     with pytest.raises(errors.TeamDisqualified):
         app.submit(team_id, actor=ORGANISER, now=EARLY)
+    organiser, signer = signing_organiser(app)
+    clear = {"actor": organiser, "now": EARLY, "signer": signer}
     with pytest.raises(errors.ReasonRequired):
-        app.clear_match(team_id, evidence["match"], reason="", actor=ORGANISER, now=EARLY)
-    app.clear_match(
-        team_id, evidence["match"], reason="different entity", actor=ORGANISER, now=EARLY
-    )
+        app.clear_match(team_id, evidence["match"], reason="", **clear)
+    app.clear_match(team_id, evidence["match"], reason="different entity", **clear)
     assert not app.team(team_id).disqualified and not app.team(clean).disqualified
     # the next edition of the list names the same entity: the cleared match stays cleared
     _import(app, contest_id, [{"name": "某公司", "code": LISTED_CODE}], sha="e" * 64)
@@ -176,6 +194,26 @@ def test_registering_a_team_with_a_listed_organisation_disqualifies_it_at_once(a
         app.enter_track(team_id, 1, "self_owned", actor=ORGANISER, now=EARLY)
 
 
+def test_a_list_is_checked_then_recorded_by_hash_and_screened_to_the_end(app, contest_id):
+    with pytest.raises(errors.BlacklistEmpty):
+        _import(app, contest_id, [])
+    with pytest.raises(errors.BlacklistEntryInvalid) as refused:
+        _import(app, contest_id, [{"name": "x", "code": None}, {"name": " ", "code": None}])
+    assert refused.value.facts == {"line": 3}
+    team_id = ready_team(app, contest_id, "a", "b")
+    # no reader: the desk screens with the entries it was handed, held by hash in memory
+    assert _import(app, contest_id, [{"name": "广西大学", "code": None}]) == (1, [team_id])
+    blacklist = app.blacklist(contest_id)
+    (listing,) = blacklist.lists
+    assert (listing["count"], listing["embedded"], listing["sha256"]) == (1, None, "f" * 64)
+    screening = blacklist.screening(1)
+    assert screening["teams"] == screening["screened"] == screening["disqualified"] == [team_id]
+    assert screening["finished_at"] == EARLY and blacklist.unfinished() == []
+    assert app.resume_screening(contest_id, actor=ORGANISER, now=EARLY) == []
+    with pytest.raises(errors.TeamAlreadyScreened):
+        blacklist.mark_screened(1, team_id, disqualified=False, by=ORGANISER.account_id, now=EARLY)
+
+
 def test_two_racing_first_accounts_cannot_both_be_the_bootstrap(app, monkeypatch):
     """Both callers find no bootstrap yet (they read at the same moment); the claim with its
     one fixed id lets exactly one of them write."""
@@ -191,10 +229,9 @@ def test_two_racing_first_accounts_cannot_both_be_the_bootstrap(app, monkeypatch
         return real_exists(ident)
 
     monkeypatch.setattr(app, "_exists", racing)
-    app.open_account(login_key="a", role=Role.ORGANISER, credential="c" * 64, actor=None, now=EARLY)
+    person = {"role": Role.ORGANISER, "credential": "c" * 64, "actor": None, "now": EARLY}
+    app.open_account(login_key="a", public_key=public_key(), **person)
     with pytest.raises(errors.NotPermitted):
-        app.open_account(
-            login_key="b", role=Role.ORGANISER, credential="c" * 64, actor=None, now=EARLY
-        )
+        app.open_account(login_key="b", public_key=public_key(), **person)
     with pytest.raises(errors.AccountNotFound):
         app.account_by_login("b")  # nothing of the loser was written

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from helpers import EARLY, ORGANISER, new_contest, ready_team
+from helpers import EARLY, ORGANISER, new_contest, ready_team, signing_organiser
 from ledger_scenario import settings_for
 
 from domain import errors
@@ -22,13 +22,14 @@ MODEL = {"track": 1, "model_kind": "bundle", "model_ref": "b" * 64, "report_sha2
 def registered(tmp_path, url):
     """The registration desk records contest, rules and an approved team (quota 3 a day)."""
     registration = open_application(Registration, settings_for(tmp_path, url))
+    organiser, signer = signing_organiser(registration)
     contest_id = new_contest(registration)
     registration.publish_rules(
-        contest_id, sha256="3" * 64, blob="3" * 64, actor=ORGANISER, now=EARLY
+        contest_id, sha256="3" * 64, blob="3" * 64, actor=organiser, now=EARLY, signer=signer
     )
     team_id = ready_team(registration, contest_id, "l1", "l2")
     registration.submit(team_id, actor=ORGANISER, now=EARLY)
-    registration.approve(team_id, actor=ORGANISER, now=EARLY)
+    registration.approve(team_id, actor=organiser, now=EARLY, signer=signer)
     return registration, contest_id, team_id
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from uuid import uuid4
 
 import pytest
+from eventsourcing.utils import get_topic
 from helpers import (
     EARLY,
     MODIFICATION_DEADLINE,
@@ -15,10 +16,12 @@ from helpers import (
     named_team,
     ready_team,
     roster,
+    signing_organiser,
 )
 
 from domain import errors
 from domain.accounts import Actor, Role
+from domain.signatures import check
 from domain.teams import Status
 
 
@@ -129,15 +132,16 @@ def test_submission_needs_language_track_and_identity_proof(app, contest_id):
 
 
 def test_rejected_team_resubmits_before_the_registration_deadline_only(app, contest_id):
+    organiser, signer = signing_organiser(app)
     team_id = ready_team(app, contest_id, "a", "b")
     app.submit(team_id, actor=ORGANISER, now=EARLY)
     with pytest.raises(errors.ReasonRequired):
-        app.reject(team_id, reason="  ", actor=ORGANISER, now=EARLY)
-    app.reject(team_id, reason="blurred scan", actor=ORGANISER, now=EARLY)
+        app.reject(team_id, reason="  ", actor=organiser, now=EARLY, signer=signer)
+    app.reject(team_id, reason="blurred scan", actor=organiser, now=EARLY, signer=signer)
     with pytest.raises(errors.RegistrationClosed):
         app.submit(team_id, actor=ORGANISER, now=REGISTRATION_DEADLINE)
     app.submit(team_id, actor=ORGANISER, now=REGISTRATION_DEADLINE - SECOND)
-    app.approve(team_id, actor=ORGANISER, now=REGISTRATION_DEADLINE)
+    app.approve(team_id, actor=organiser, now=REGISTRATION_DEADLINE, signer=signer)
     team = app.team(team_id)
     assert team.status is Status.APPROVED
     assert [d["decision"] for d in team.decisions] == ["rejected", "approved"]
@@ -146,11 +150,12 @@ def test_rejected_team_resubmits_before_the_registration_deadline_only(app, cont
 
 
 def test_withdraw_change_members_resubmit_until_the_modification_deadline(app, contest_id):
+    organiser, signer = signing_organiser(app)
     team_id = ready_team(app, contest_id, "a", "b")
     app.submit(team_id, actor=ORGANISER, now=EARLY)
     with pytest.raises(errors.StatusForbids):
         app.change_members(team_id, roster("a", "c"), actor=ORGANISER, now=EARLY)
-    app.approve(team_id, actor=ORGANISER, now=EARLY)
+    app.approve(team_id, actor=organiser, now=EARLY, signer=signer)
     late = MODIFICATION_DEADLINE - SECOND
     app.withdraw(team_id, actor=ORGANISER, now=late)
     app.change_members(team_id, roster("a", "c"), actor=ORGANISER, now=late)
@@ -185,7 +190,8 @@ def test_review_older_than_five_days_is_overdue(app, contest_id):
     team = app.team(team_id)
     assert not team.review_overdue(EARLY + timedelta(days=5))
     assert team.review_overdue(EARLY + timedelta(days=5) + SECOND)
-    app.approve(team_id, actor=ORGANISER, now=EARLY + timedelta(days=6))
+    organiser, signer = signing_organiser(app)
+    app.approve(team_id, actor=organiser, now=EARLY + timedelta(days=6), signer=signer)
     assert not app.team(team_id).review_overdue(EARLY + timedelta(days=7))
 
 
@@ -217,6 +223,33 @@ def test_only_organisers_review_and_only_the_leader_acts_for_a_team(app, contest
         app.approve(team_id, actor=expert, now=EARLY)
     with pytest.raises(errors.NotPermitted):
         app.approve(team_id, actor=leader, now=EARLY)
+
+
+def test_a_review_decision_carries_its_makers_signature_or_is_not_recorded(app, contest_id):
+    team_id = ready_team(app, contest_id, "a", "b")
+    app.submit(team_id, actor=ORGANISER, now=EARLY)
+    with pytest.raises(errors.SignatureRequired):
+        app.approve(team_id, actor=ORGANISER, now=EARLY)
+    organiser, signer = signing_organiser(app)
+    _, colleagues = signing_organiser(app, login_key="hmac-colleague", by=organiser)
+    with pytest.raises(errors.SignatureInvalid):  # signed with another person's key
+        app.approve(team_id, actor=organiser, now=EARLY, signer=colleagues)
+    stranger = Actor(uuid4(), Role.ORGANISER)  # no account in the ledger: no key to check
+    with pytest.raises(errors.AccountNotFound):
+        app.approve(team_id, actor=stranger, now=EARLY, signer=signer)
+    assert app.team(team_id).status is Status.SUBMITTED and not app.team(team_id).decisions
+    app.approve(team_id, actor=organiser, now=EARLY, reason="complete", signer=signer)
+    approved = list(app.events.get(team_id))[-1]
+    manifest = check(
+        approved.personal_signature,
+        topic=get_topic(type(approved)),
+        originator_id=team_id,
+        originator_version=approved.originator_version,
+        state=approved.__dict__,
+        public_key=app.account(organiser.account_id).public_key,
+    )
+    assert (manifest.meaning, manifest.signer) == ("approved", str(organiser.account_id))
+    assert manifest.fields["reason"] == "complete"
 
 
 @pytest.mark.parametrize(

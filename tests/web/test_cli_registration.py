@@ -4,55 +4,32 @@ from __future__ import annotations
 
 import io
 import json
-from pathlib import Path
 
-import click
 import pytest
-from click.testing import CliRunner
 from pypdf import PdfWriter
 
 from domain import errors
-from web import cli
+from tests.flows import EXAMPLES, PASSWORD, Huiyan
 from web.uploads import check_pdf, merge_pdfs
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
-
-
-@click.group()
-def huiyan() -> None:
-    """The groups as huiyan_cli gathers them."""
-
-
-for group in (cli.contest, cli.rules, cli.account, cli.team, cli.review, cli.blacklist):
-    huiyan.add_command(group)
+CLOCK = "2026-06-25T23:59:59+08:00"  # a second before the registration deadline
 
 
 @pytest.fixture
-def run(tmp_path):
-    env = {
-        "HUIYAN_HOME": str(tmp_path / "home"),
-        "HUIYAN_DATABASE_URL": f"sqlite:///{tmp_path / 'ledger.sqlite3'}",
-        "HUIYAN_CLOCK": "2026-06-25T23:59:59+08:00",
-        "HUIYAN_ACTOR": "organiser",
-    }
-    runner = CliRunner()
+def huiyan(tmp_path) -> Huiyan:
+    """``huiyan`` with its bootstrap organiser signed up (TOTP enrolled)."""
+    huiyan = Huiyan(tmp_path / "home", f"sqlite:///{tmp_path / 'ledger.sqlite3'}")
+    huiyan.account("organiser", "organiser")
+    return huiyan
 
-    def invoke(*args: str, stdin: str | None = None, clock: str | None = None, actor=None):
-        call_env = dict(env, HUIYAN_CLOCK=clock or env["HUIYAN_CLOCK"])
-        call_env["HUIYAN_ACTOR"] = actor or env["HUIYAN_ACTOR"]
-        return runner.invoke(huiyan, list(args), env=call_env, input=stdin)
 
-    result = invoke(
-        "account",
-        "create",
-        "--login",
-        "organiser",
-        "--role",
-        "organiser",
-        "--password-stdin",
-        stdin="correct horse battery staple\n",
-    )
-    assert result.exit_code == 0, result.output
+@pytest.fixture
+def run(huiyan):
+    """Runs a command as ``who`` (the organiser unless told), at the test's clock."""
+
+    def invoke(*args: str, stdin: str | None = None, clock: str | None = None, who="organiser"):
+        return huiyan(*args, stdin=stdin, clock=clock or CLOCK, who=who)
+
     return invoke
 
 
@@ -109,23 +86,16 @@ def test_registration_through_the_cli(run, tmp_path):
     assert missing_reason.exit_code == 2 and "[decision.reason_required]" in missing_reason.output
 
 
-def test_privileged_commands_need_a_known_actor(run):
+def test_privileged_commands_need_a_signed_in_person(run, huiyan):
     ok(run("contest", "create", "--file", str(EXAMPLES / "contest-2026.yaml")))
-    expert = run(
-        "account",
-        "create",
-        "--login",
-        "e1",
-        "--role",
-        "expert",
-        "--password-stdin",
-        stdin="another long password\n",
-    )
-    assert expert.exit_code == 0, expert.output
-    refused = run("contest", "call-documents", actor="e1")
+    huiyan.account("e1", "expert")
+    refused = run("contest", "call-documents", who="e1")
     assert refused.exit_code == 2 and "[account.not_permitted]" in refused.output
-    unknown = run("contest", "call-documents", actor="nobody")
-    assert unknown.exit_code == 2 and "[account.not_found]" in unknown.output
+    nobody = huiyan.raw("contest", "call-documents", clock=CLOCK, session="nobody")
+    assert nobody.exit_code == 2 and "not signed in" in nobody.output
+    unknown = huiyan.raw("login", "--login", "nobody", "--password-stdin", clock=CLOCK,
+                         stdin=PASSWORD + "\n", session="nobody")  # fmt: skip
+    assert unknown.exit_code == 2 and "wrong login or password" in unknown.output
     ok(run("contest", "call-documents"))
 
 

@@ -1,0 +1,63 @@
+"""``huiyan signatures verify`` and ``huiyan access-log``: the auditors' commands.
+
+``signatures verify`` needs no account: anyone holding the ledger's rows can check a personal
+signature (the public keys are in the ledger). ``access-log`` is for the audit administrator
+alone, and reading it is itself recorded.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+
+import click
+
+from audit.signatures import verify_one
+from domain.accounts import Role
+from domain.errors import SignatureInvalid
+from domain.time import SHANGHAI
+from ledger.settings import Settings
+from web.cli import Desk, print_json, refusals_on_one_line
+
+
+@click.group()
+def signatures() -> None:
+    """Personal signatures: check one offline."""
+
+
+@signatures.command("verify")
+@click.argument("position", type=click.IntRange(min=0))
+@click.option("--database-url", help="The ledger to read (default: this instance's).")
+def signatures_verify(position: int, database_url: str | None) -> None:
+    """Check the personal signature of the entry at POSITION with the signer's public key
+    as the ledger recorded it; exit 0 when it verifies, 1 when not, 2 when there is none."""
+    settings = Settings.from_env()
+    try:
+        manifest = verify_one(
+            database_url or settings.database_url, settings.events_table, position
+        )
+    except SignatureInvalid as error:
+        click.echo(f"position {position}: NOT VERIFIED: {error.message('en')}")
+        sys.exit(1)
+    except LookupError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(2)
+    click.echo(
+        f"position {position}: verified: {manifest.meaning} by {manifest.signer} "
+        f"(key {manifest.key_id}) at {manifest.at}"
+    )
+
+
+@click.command("access-log")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]))
+@click.option("--who", help="An account id.")
+@click.option("--what", help="An action, or its beginning (e.g. read. or admin.).")
+@refusals_on_one_line
+def access_log(since: datetime | None, who: str | None, what: str | None) -> None:
+    """The access log, oldest first (audit administrator only). There is no command to
+    delete an entry or to switch the log off."""
+    desk = Desk.open()
+    actor = desk.acting()
+    actor.require(Role.AUDIT_ADMINISTRATOR, action="read the access log")
+    when = since.replace(tzinfo=SHANGHAI) if since and since.tzinfo is None else since
+    print_json(desk.auth.access.entries(since=when, who=who, what=what))
