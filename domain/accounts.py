@@ -19,11 +19,11 @@ from eventsourcing.domain import event
 
 from domain.base import ContestAggregate
 from domain.errors import (
+    AlreadyInTeam,
     NotPermitted,
     ReasonRequired,
     RoleUnknown,
     SigningKeyRequired,
-    TeamAccountNeedsTeam,
     TeamNotYours,
 )
 from domain.time import require_aware
@@ -77,6 +77,13 @@ class Actor:
         if not (self.role is Role.TEAM_MEMBER and self.leader):
             raise NotPermitted(role=self.role.value, action=action)
 
+    def require_leader_of(self, team_id: UUID, action: str) -> None:
+        """That very team's leader (not the organiser: a team composes itself)."""
+        if self.role is Role.TEAM_MEMBER and self.team_id != team_id:
+            raise TeamNotYours(team=team_id)
+        if not (self.role is Role.TEAM_MEMBER and self.leader):
+            raise NotPermitted(role=self.role.value, action=action)
+
     def require_reader_of(self, team_id: UUID, what: str) -> None:
         """Who may read a team's own things (its roster, documents, results, reports): the
         organiser [七: the organiser runs the contest] and that team's members. An expert
@@ -106,16 +113,14 @@ class Account(ContestAggregate):
         login_key: str,
         role: Role,
         credential: str,
-        team_id: UUID | None,
-        leader: bool,
         by: UUID | None,
         now: datetime,
         person: str | None = None,
         public_key: str | None = None,
     ) -> Account:
+        """A team is joined afterwards (:meth:`join_team`); ``team_id`` and ``leader`` of the
+        event stay for accounts recorded before people joined teams themselves."""
         require_aware(now, "now")
-        if (role is Role.TEAM_MEMBER) != (team_id is not None):
-            raise TeamAccountNeedsTeam()
         if (public_key is None) != (role is Role.SERVICE):
             # People sign their decisions; a service identity has no personal key to sign with.
             raise SigningKeyRequired(role=role.value)
@@ -123,8 +128,8 @@ class Account(ContestAggregate):
             login_key=login_key,
             role=role.value,
             credential=credential,
-            team_id=team_id,
-            leader=leader and role is Role.TEAM_MEMBER,
+            team_id=None,
+            leader=False,
             by=by,
             at=now,
             person=person,
@@ -219,6 +224,26 @@ class Account(ContestAggregate):
         self.credential = credential
         self.public_key, self.key_id = personal_public_key, personal_key_id
         self.keys.append(personal_key_id)
+
+    def join_team(self, team_id: UUID, *, leader: bool, now: datetime) -> None:
+        """One account, one team: a person registers a team (as its leader) or accepts an
+        invitation only while in none."""
+        if self.role is not Role.TEAM_MEMBER:
+            raise NotPermitted(role=self.role.value, action="join a team")
+        if self.team_id is not None:
+            raise AlreadyInTeam(team=self.team_id)
+        self._joined_team(team_id=team_id, leader=leader, at=require_aware(now, "now"))
+
+    @event("JoinedTeam")
+    def _joined_team(self, team_id: UUID, leader: bool, at: datetime) -> None:
+        self.team_id, self.leader = team_id, leader
+
+    def leave_team(self, *, now: datetime) -> None:
+        self._left_team(team_id=self.team_id, at=require_aware(now, "now"))
+
+    @event("LeftTeam")
+    def _left_team(self, team_id: UUID | None, at: datetime) -> None:
+        self.team_id, self.leader = None, False
 
     @property
     def needs_second_factor(self) -> bool:

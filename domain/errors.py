@@ -92,9 +92,11 @@ RoleUnknown = _error("RoleUnknown", "account.role_unknown", "Not one of the cont
 SigningKeyRequired = _error(
     "SigningKeyRequired", "account.signing_key", "People hold a signing key; services do not."
 )
-TeamAccountNeedsTeam = _error(
-    "TeamAccountNeedsTeam", "account.team_required", "Team accounts belong to exactly one team."
+AlreadyInTeam = _error("AlreadyInTeam", "account.in_team", "One account, one team.")
+InvitationNotFound = _error(
+    "InvitationNotFound", "team.invitation_not_found", "No open invitation with this token."
 )
+MemberNotFound = _error("MemberNotFound", "team.member_not_found", "No such member.")
 SignatureInvalid = _error(
     "SignatureInvalid", "signature.invalid", "A personal signature that does not verify."
 )

@@ -78,9 +78,17 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "An account of the role {role} has the wrong kind of key: people hold a "
         "signing key, service identities do not.",
     },
-    "account.team_required": {
-        "zh": "参赛队员账号必须属于一支队伍，其他角色的账号不能属于队伍。",
-        "en": "A team member's account must belong to a team, and no other role's account may.",
+    "account.in_team": {
+        "zh": "该账户已属于队伍 {team}；一个账户只能加入一支队伍。",
+        "en": "This account already belongs to the team {team}; an account joins one team.",
+    },
+    "team.invitation_not_found": {
+        "zh": "没有与此令牌对应的有效邀请（已使用、已过期或从未发出）。",
+        "en": "There is no open invitation with this token (used, expired or never sent).",
+    },
+    "team.member_not_found": {
+        "zh": "该账户不是本队成员。",
+        "en": "That account is not a member of this team.",
     },
     "signature.invalid": {
         "zh": "个人签名无法验证（{why}），决定未记录。",

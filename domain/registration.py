@@ -8,6 +8,7 @@ Personal content never reaches this layer: callers seal it first and pass hashes
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
@@ -29,6 +30,7 @@ from domain.errors import (
     ConcurrentChange,
     ContestAlreadyExists,
     ContestNotFound,
+    InvitationNotFound,
     NotPermitted,
     PersonInAnotherTeam,
     SignatureRequired,
@@ -36,7 +38,7 @@ from domain.errors import (
 )
 from domain.rules import RulesBook
 from domain.signatures import Signer, SigningAccount, signed_decision
-from domain.teams import Member, PersonClaim, Team, TeamNameClaim
+from domain.teams import Invitation, Member, PersonClaim, Team, TeamNameClaim
 
 A = TypeVar("A", bound=Aggregate)
 _PAGE = 500
@@ -61,6 +63,9 @@ class Registration(ContestDesk):
     def account_by_login(self, login_key: str) -> Account:
         return self.account(Account.create_id(login_key))
 
+    def invitation(self, token_hash: str) -> Invitation:
+        return self._get(Invitation, Invitation.create_id(token_hash), InvitationNotFound())
+
     def blacklist(self, contest_id: UUID) -> Blacklist:
         return self._get_or_open(Blacklist, contest_id)
 
@@ -74,28 +79,25 @@ class Registration(ContestDesk):
         credential: str,
         actor: Actor | None,
         now: datetime,
-        team_id: UUID | None = None,
-        leader: bool = False,
         person: str | None = None,
         public_key: str | None = None,
     ) -> UUID:
         """The first account may be opened by the operator alone (bootstrap); every later
-        one by an organiser."""
+        one by an organiser. Team members open their own (:meth:`open_own_account`)."""
         if actor is None:
             if self._exists(BootstrapClaim.create_id()):
                 raise NotPermitted(role="anonymous", action="open accounts")
         else:
             actor.require(Role.ORGANISER, action="open accounts")
-        if team_id is not None:
-            self.team(team_id)
+        if role is Role.TEAM_MEMBER:
+            # Team members open their own accounts and join a team by accepting.
+            raise NotPermitted(role="organiser", action="open a team member's account")
         if self._exists(Account.create_id(login_key)):
             raise AccountExists()
         account = Account.open(
             login_key=login_key,
             role=role,
             credential=credential,
-            team_id=team_id,
-            leader=leader,
             by=actor.account_id if actor else None,
             now=now,
             person=person,
@@ -108,6 +110,25 @@ class Registration(ContestDesk):
             if claims and self._exists(BootstrapClaim.create_id()):
                 raise NotPermitted(role="anonymous", action="open accounts") from None
             raise
+        return account.id
+
+    def open_own_account(
+        self, *, login_key: str, credential: str, person: str, public_key: str, now: datetime
+    ) -> UUID:
+        """Anyone opens their own team-member account (no team yet); nobody opens one for
+        them [四: each participant registers]."""
+        if self._exists(Account.create_id(login_key)):
+            raise AccountExists()
+        account = Account.open(
+            login_key=login_key,
+            role=Role.TEAM_MEMBER,
+            credential=credential,
+            by=None,
+            now=now,
+            person=person,
+            public_key=public_key,
+        )
+        self._save(account, conflict=AccountExists())
         return account.id
 
     def bootstrapped(self) -> bool:
@@ -252,26 +273,31 @@ class Registration(ContestDesk):
         team_id: UUID,
         name: str,
         language: str | None,
-        members: list[Member],
+        leader: Member,
         actor: Actor,
         now: datetime,
         tracks: tuple[tuple[int, str], ...] = (),
         identity_proof: dict[str, Any] | None = None,
     ) -> UUID:
-        """Registers the team with its tracks and identity proof in one transaction, so that a
+        """A signed-in person with no team registers one and becomes its leader [四: the
+        leader registers]; the others join by accepting an invitation. The team, its tracks
+        and identity proof, the leader's claim and membership are one transaction, so a
         refused track leaves no half-registered team behind. ``identity_proof`` holds the
         ``ciphertext``, ``size`` and ``pages`` of the sealed merged PDF."""
-        actor.require(Role.ORGANISER, action="register a team")
+        actor.require(Role.TEAM_MEMBER, action="register a team")
+        account = self.account(actor.account_id)
         contest = self.contest(contest_id)
+        leading = dataclasses.replace(leader, leader=True, account_id=account.id)
         team = Team.register(
             team_id=team_id,
             contest=contest,
             name=name,
             language=language,
-            members=members,
+            members=[leading],
             by=actor.account_id,
             now=now,
         )
+        account.join_team(team.id, leader=True, now=now)
         for track, group in tracks:
             team.enter_track(track, group, contest=contest, by=actor.account_id, now=now)
         if identity_proof is not None:
@@ -281,23 +307,58 @@ class Registration(ContestDesk):
         claims = self._claims(team, team.identity_keys)
         name_claim = self._name_claim(team)
         self._screen(team, actor, now)
-        self._save(team, name_claim, *claims, racing_for=team, new_team=True)
+        self._save(team, account, name_claim, *claims, racing_for=team, new_team=True)
         return team.id
 
-    def change_members(
-        self, team_id: UUID, members: list[Member], *, actor: Actor, now: datetime
-    ) -> None:
-        team, contest = self._team_for(team_id, actor, "change the members")
-        joining, leaving = team.change_members(
-            members, contest=contest, by=actor.account_id, now=now
+    def invite(
+        self, team_id: UUID, *, token_hash: str, email_key: str, actor: Actor, now: datetime
+    ) -> UUID:
+        """The leader invites someone (by the hash of a token that only the e-mail carries);
+        returns the invitation's id."""
+        actor.require_leader_of(team_id, action="invite members")
+        team = self.team(team_id)
+        team.invite(
+            token_hash=token_hash,
+            email_key=email_key,
+            contest=self.contest(team.contest_id),
+            by=actor.account_id,
+            now=now,
         )
-        claims = self._claims(team, joining)
-        for identity_key in leaving:
-            claim = self.repository.get(PersonClaim.create_id(team.contest_id, identity_key))
-            claim.release()
-            claims.append(claim)
+        invitation = Invitation.issue(token_hash, team.id, now)
+        self._save(team, invitation)
+        return invitation.id
+
+    def accept(self, *, token_hash: str, member: Member, actor: Actor, now: datetime) -> UUID:
+        """The invited person accepts with their own account and identity document; returns
+        the team's id. Nobody is in a team without this step."""
+        actor.require(Role.TEAM_MEMBER, action="accept an invitation")
+        invitation = self._get(Invitation, Invitation.create_id(token_hash), InvitationNotFound())
+        account = self.account(actor.account_id)
+        team = self.team(invitation.team_id)
+        contest = self.contest(team.contest_id)
+        joining = dataclasses.replace(member, leader=False, account_id=account.id)
+        invitation.use(account.id, now)
+        account.join_team(team.id, leader=False, now=now)
+        team.join(joining, token_hash=token_hash, contest=contest, now=now)
+        claims = self._claims(team, [joining.identity_key])
         self._screen(team, actor, now)
-        self._save(team, *claims, racing_for=team)
+        self._save(team, account, invitation, *claims, racing_for=team)
+        return team.id
+
+    def remove_member(self, team_id: UUID, account_id: UUID, *, actor: Actor, now: datetime
+                      ) -> None:  # fmt: skip
+        """A member leaves their team, or its leader removes them; their claim is released."""
+        if actor.account_id != account_id:
+            actor.require_leader_of(team_id, action="remove members")
+        team = self.team(team_id)
+        identity_key = team.remove_member(
+            account_id, contest=self.contest(team.contest_id), by=actor.account_id, now=now
+        )
+        account = self.account(account_id)
+        account.leave_team(now=now)
+        claim = self.repository.get(PersonClaim.create_id(team.contest_id, identity_key))
+        claim.release()
+        self._save(team, account, claim)
 
     def choose_language(self, team_id: UUID, language: str, *, actor: Actor, now: datetime) -> None:
         team, contest = self._team_for(team_id, actor, "choose the language")

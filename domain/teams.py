@@ -21,11 +21,13 @@ from domain.errors import (
     DocumentKindUnknown,
     DocumentMissing,
     DocumentsNotCalled,
+    InvitationNotFound,
     LanguageLocked,
     LanguageMissing,
     LanguageUnknown,
     LeaderCount,
     MatchNotFound,
+    MemberNotFound,
     MemberTwice,
     NoTrackEntered,
     OrganisationInvalid,
@@ -68,14 +70,16 @@ class Member:
     organisation: str
     organisation_code: str | None = None
     leader: bool = False
+    account_id: UUID | None = None  # the member's own account, who accepted to be in the team
 
     def to_record(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def check_roster(members: list[Member]) -> list[Member]:
-    """The roster rules [四]; returns the members with canonical organisation codes."""
-    if not MIN_TEAM_SIZE <= len(members) <= MAX_TEAM_SIZE:
+def check_roster(members: list[Member], *, minimum: int = MIN_TEAM_SIZE) -> list[Member]:
+    """The roster rules [四]; returns the members with canonical organisation codes. A team
+    registers with its leader alone (``minimum=1``) and has its full size when submitted."""
+    if not minimum <= len(members) <= MAX_TEAM_SIZE:
         raise TeamSizeOutOfRange(size=len(members), minimum=MIN_TEAM_SIZE, maximum=MAX_TEAM_SIZE)
     leaders = sum(member.leader for member in members)
     if leaders != 1:
@@ -98,6 +102,7 @@ def check_roster(members: list[Member]) -> list[Member]:
                 organisation=member.organisation.strip(),
                 organisation_code=normalise_code(member.organisation_code),
                 leader=member.leader,
+                account_id=member.account_id,
             )
         )
     return canonical
@@ -135,7 +140,7 @@ class Team(ContestAggregate):
         name = check_team_name(name)
         if language is not None:
             check_language(language)
-        roster = check_roster(members)
+        roster = check_roster(members, minimum=1)
         return cls(
             id=team_id,
             contest_id=contest.id,
@@ -168,6 +173,7 @@ class Team(ContestAggregate):
         self.decisions: list[dict[str, Any]] = []
         self.evidence: list[dict[str, Any]] = []
         self.cleared: list[dict[str, Any]] = []
+        self.invitations: dict[str, dict[str, Any]] = {}
 
     # --- facts for callers -------------------------------------------------------------
 
@@ -209,19 +215,60 @@ class Team(ContestAggregate):
     def _language_chosen(self, language: str, by: UUID, at: datetime) -> None:
         self.language = language
 
-    def change_members(
-        self, members: list[Member], *, contest: Contest, by: UUID, now: datetime
-    ) -> tuple[list[str], list[str]]:
-        """Returns the identity keys that join and those that leave, for their claims."""
+    def invite(self, *, token_hash: str, email_key: str, contest: Contest, by: UUID, now: datetime
+               ) -> None:  # fmt: skip
+        """The leader invites someone by e-mail; nobody joins without accepting [四]."""
+        self._require_editable("invite members", contest, now)
+        open_invitations = [
+            sent for sent in self.invitations.values()
+            if now < sent["at"] + timedelta(days=INVITATION_DAYS)
+        ]  # fmt: skip
+        pending = len(self.members) + len(open_invitations)
+        if pending >= MAX_TEAM_SIZE:
+            raise TeamSizeOutOfRange(size=pending + 1, minimum=MIN_TEAM_SIZE, maximum=MAX_TEAM_SIZE)
+        self._member_invited(token_hash=token_hash, email_key=email_key, by=by, at=now)
+
+    @event("MemberInvited")
+    def _member_invited(self, token_hash: str, email_key: str, by: UUID, at: datetime) -> None:
+        self.invitations[token_hash] = {"email_key": email_key, "by": by, "at": at}
+
+    def join(self, member: Member, *, token_hash: str, contest: Contest, now: datetime) -> None:
+        """The invited person accepts, with their own account and identity document."""
+        if token_hash not in self.invitations:
+            raise InvitationNotFound()
+        self._require_editable("take in members", contest, now)
+        (joining,) = check_roster([*self._roster(), member], minimum=1)[-1:]
+        self._member_joined(member=joining.to_record(), token_hash=token_hash, at=now)
+
+    @event("MemberJoined")
+    def _member_joined(self, member: dict[str, Any], token_hash: str, at: datetime) -> None:
+        self.members.append(member)
+        self.invitations.pop(token_hash, None)
+
+    def remove_member(self, account_id: UUID, *, contest: Contest, by: UUID, now: datetime
+                      ) -> str:  # fmt: skip
+        """A member leaves (or the leader removes them); returns their identity key, whose
+        claim is released. The leader stays: a team without its leader withdraws instead."""
         self._require_editable("change its members", contest, now)
-        roster = check_roster(members)
-        before, after = set(self.identity_keys), {member.identity_key for member in roster}
-        self._members_changed(members=[member.to_record() for member in roster], by=by, at=now)
-        return sorted(after - before), sorted(before - after)
+        found = [m for m in self.members if m.get("account_id") == account_id]
+        if not found:
+            raise MemberNotFound()
+        if found[0]["leader"]:
+            raise LeaderCount(count=0)
+        self._member_removed(account_id=account_id, by=by, at=now)
+        return found[0]["identity_key"]
+
+    @event("MemberRemoved")
+    def _member_removed(self, account_id: UUID, by: UUID, at: datetime) -> None:
+        self.members = [m for m in self.members if m.get("account_id") != account_id]
 
     @event("MembersChanged")
     def _members_changed(self, members: list[dict[str, Any]], by: UUID, at: datetime) -> None:
+        """Replay only: earlier versions let the organiser replace a roster from a file."""
         self.members = members
+
+    def _roster(self) -> list[Member]:
+        return [Member(**member) for member in self.members]
 
     def attach_document(
         self,
@@ -286,6 +333,7 @@ class Team(ContestAggregate):
         else:
             # First submission, or resubmission after rejection [六].
             contest.calendar.require_registration_open(now)
+        check_roster(self._roster())
         if self.language is None:
             raise LanguageMissing()
         if not self.tracks:
@@ -485,3 +533,35 @@ class TeamNameClaim(ContestAggregate):
     @event("Claimed")
     def __init__(self, contest_id: UUID, key: str, team_id: UUID) -> None:
         self.contest_id, self.key, self.team_id = contest_id, key, team_id
+
+
+INVITATION_NAMESPACE = UUID("2d9e6a41-7c3b-4f58-9e12-5b8a0c4d7f07")
+INVITATION_DAYS = 7
+
+
+class Invitation(ContestAggregate):
+    """An invitation token's team, found by the token's hash alone, and used at most once
+    within INVITATION_DAYS. The token itself is never recorded."""
+
+    @staticmethod
+    def create_id(token_hash: str) -> UUID:
+        return uuid5(INVITATION_NAMESPACE, token_hash)
+
+    @event("Issued")
+    def __init__(self, token_hash: str, team_id: UUID, expires: datetime) -> None:
+        self.token_hash, self.team_id, self.expires = token_hash, team_id, expires
+        self.used_by: UUID | None = None
+
+    @classmethod
+    def issue(cls, token_hash: str, team_id: UUID, now: datetime) -> Invitation:
+        expires = require_aware(now, "now") + timedelta(days=INVITATION_DAYS)
+        return cls(token_hash=token_hash, team_id=team_id, expires=expires)
+
+    def use(self, account_id: UUID, now: datetime) -> None:
+        if self.used_by is not None or require_aware(now, "now") >= self.expires:
+            raise InvitationNotFound()
+        self._used(account_id=account_id, at=now)
+
+    @event("Used")
+    def _used(self, account_id: UUID, at: datetime) -> None:
+        self.used_by = account_id

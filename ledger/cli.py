@@ -27,6 +27,7 @@ from ledger.merkle import ProofError
 from ledger.report import KINDS, Report
 from ledger.settings import Settings, SettingsError, check_database_url
 from ledger.verify import VerifyInputError, verify_ledger
+from web.progress import progress_display
 
 OPERATOR_ERRORS = (
     LedgerError,
@@ -250,7 +251,17 @@ def verify(
     stream: str,
 ) -> None:
     try:
-        report = _verify(database_url, kept, keys_file, workers, not no_signatures, stream)
+        with progress_display(as_json=as_json) as bar:
+            task = bar.add_task("verify", total=None)
+            report = _verify(
+                database_url,
+                kept,
+                keys_file,
+                workers,
+                not no_signatures,
+                stream,
+                progress=lambda done, size: bar.update(task, completed=done, total=size),
+            )
     except OPERATOR_ERRORS as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(2)
@@ -270,6 +281,7 @@ def _verify(
     workers: int | None,
     signatures: bool,
     stream: str = "contest",
+    progress: Callable[[int, int], None] | None = None,
 ) -> Report:
     settings = stream_settings(stream)
     url = database_url or settings.database_url
@@ -289,6 +301,7 @@ def _verify(
         table=settings.events_table,
         workers=workers,
         signatures=signatures,
+        progress=progress,
     )
     if signatures and stream == "contest":
         # The people's own signatures: the one check that knows what an account is, so it

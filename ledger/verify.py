@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 
 import sqlalchemy as sa
@@ -63,8 +63,13 @@ def verify_ledger(
     chunk: int | None = None,
     serial_below: int = SERIAL_BELOW,
     signatures: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Report:
-    """Verify every row, the keys' life cycle, and every stored and kept checkpoint."""
+    """Verify every row, the keys' life cycle, and every stored and kept checkpoint.
+
+    ``progress``, when given, is called with (positions checked so far, ledger size): once
+    before the first range and again as each range completes, the last call with the size.
+    """
     chunk = chunk or (CHUNK if signatures else CHUNK_WITHOUT_SIGNATURES)
     if chunk < 1 or chunk & (chunk - 1):
         raise ValueError(f"chunk must be a power of two, not {chunk}")
@@ -85,7 +90,9 @@ def verify_ledger(
         chunks = list(range(-(-end // chunk)))
     ranges = [(c * chunk, min((c + 1) * chunk, end)) for c in chunks]
     try:
-        results = _run(check, ranges, workers or os.cpu_count() or 1, usable < serial_below)
+        results = _run(
+            check, ranges, workers or os.cpu_count() or 1, usable < serial_below, progress, end
+        )
     except sa.exc.SQLAlchemyError as error:
         raise VerifyInputError(_reason(error)) from None
     lifecycle = KeyLifecycle.derive(
@@ -143,10 +150,17 @@ def _empty_ranges(chunks: list[int], chunk: int) -> list[Failure]:
 
 
 def _run(
-    check: RangeCheck, ranges: list[tuple[int, int]], workers: int, serial: bool
+    check: RangeCheck,
+    ranges: list[tuple[int, int]],
+    workers: int,
+    serial: bool,
+    progress: Callable[[int, int], None] | None = None,
+    end: int = 0,
 ) -> list[RangeResult]:
+    if progress is not None:
+        progress(0, end)
     if serial or workers == 1 or len(ranges) < 2:
-        return [check(bounds) for bounds in ranges]
+        return _collect(map(check, ranges), ranges, progress, end)
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(
         max_workers=workers,
@@ -154,7 +168,23 @@ def _run(
         initializer=open_worker_engine,
         initargs=(check.url,),
     ) as pool:
-        return list(pool.map(check, ranges))
+        return _collect(pool.map(check, ranges), ranges, progress, end)
+
+
+def _collect(
+    results: Iterable[RangeResult],
+    ranges: list[tuple[int, int]],
+    progress: Callable[[int, int], None] | None,
+    end: int,
+) -> list[RangeResult]:
+    """The results in range order, reporting each range's end as it completes: ranges are in
+    position order, pool.map yields in that order, and the last range ends at the size."""
+    collected = []
+    for result, (_, stop) in zip(results, ranges, strict=True):
+        collected.append(result)
+        if progress is not None:
+            progress(stop, end)
+    return collected
 
 
 def _reason(error: sa.exc.SQLAlchemyError) -> str:

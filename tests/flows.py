@@ -9,12 +9,14 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pyotp
+import yaml
 from click.testing import CliRunner, Result
 from pypdf import PdfWriter
 
 from huiyan_cli import main
 from scoring.baselines import bundle_path
 from scoring.synth import make_dataset
+from web.intake import invitation_token
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "examples"
 REGISTRATION_TIME = "2026-06-20T10:00:00+08:00"
@@ -85,9 +87,10 @@ class Huiyan:
         return CliRunner().invoke(main, list(args), env=env, input=stdin)
 
     def ok(self, *args: str, **kwargs) -> str:
+        """The command's result (stdout); what it tells the person (stderr) is not part of it."""
         result = self(*args, **kwargs)
         assert result.exit_code == 0, result.output
-        return result.output.strip()
+        return result.stdout.strip()
 
     def sign_in(self, person: Person, clock: str) -> None:
         code = person.code(clock)
@@ -96,6 +99,27 @@ class Huiyan:
                           stdin=person.password + "\n", session=person.login)  # fmt: skip
         assert result.exit_code == 0, result.output
         self.signed_in_at[person.login] = clock
+
+    @property
+    def home(self) -> Path:
+        return Path(self.env["HUIYAN_HOME"])
+
+    def own_account(self, login: str, *, clock: str = REGISTRATION_TIME) -> str:
+        """A team member's own account, opened without anyone's help."""
+        opened = self.ok("account", "open", "--login", login, "--name", login, "--email",
+                         f"{login}@people.example", "--password-stdin",
+                         stdin=f"{PASSWORD}\n{PASSWORD}\n", clock=clock, who=None)  # fmt: skip
+        self.people[login] = Person(login, PASSWORD)
+        return opened
+
+    def token_for(self, email: str) -> str:
+        """The token of the latest invitation e-mail to ``email`` (from the outbox)."""
+        outbox = self.home / "outbox"
+        messages = sorted(outbox.glob("*.txt"), key=lambda path: path.stat().st_mtime_ns)
+        for message in reversed(messages):
+            if message.read_text().startswith(f"To: {email}\n"):
+                return invitation_token(message)
+        raise AssertionError(f"no invitation to {email}")
 
     def account(self, login: str, role: str, *options: str, clock: str = REGISTRATION_TIME) -> str:
         """Opens an account (the first one is the bootstrap organiser); a privileged person
@@ -119,14 +143,33 @@ class Huiyan:
         return opened
 
 
+def form_team(huiyan: Huiyan, name: str, *, clock: str = REGISTRATION_TIME) -> str:
+    """A team as its people make it: the leader (login ``lead-<name>``) opens an account and
+    registers the team from docs/examples/team-<name>.yaml, which invites the others; each
+    invited person (login = their member file's name, e.g. ``yongjiang-huang``) opens an
+    account and accepts with their own member file. Returns the team id."""
+    leader = f"lead-{name}"
+    huiyan.own_account(leader, clock=clock)
+    team_file = EXAMPLES / f"team-{name}.yaml"
+    team = huiyan.ok("team", "register", "--file", str(team_file), who=leader, clock=clock)
+    for member_file in sorted((EXAMPLES / "members").glob(f"{name}-*.yaml")):
+        login = member_file.stem
+        huiyan.own_account(login, clock=clock)
+        email = yaml.safe_load(member_file.read_text())["email"]
+        huiyan.ok("team", "accept", "--token", huiyan.token_for(email), "--file",
+                  str(member_file), who=login, clock=clock)  # fmt: skip
+    return team
+
+
 def approved_team(huiyan: Huiyan) -> str:
-    """The 2026 contest with its rules, and one team registered and approved; its id."""
+    """The 2026 contest with its rules, and one team formed by its people and approved; its
+    id."""
     at = {"clock": REGISTRATION_TIME}
     huiyan.account("organiser", "organiser")
     huiyan.ok("account", "create", "--login", "worker", "--role", "service", **at)
     huiyan.ok("contest", "create", "--file", str(EXAMPLES / "contest-2026.yaml"), **at)
     huiyan.ok("rules", "publish", "--file", str(EXAMPLES / "rules-2026.yaml"), **at)
-    team = huiyan.ok("team", "register", "--file", str(EXAMPLES / "team-yongjiang.yaml"), **at)
+    team = form_team(huiyan, "yongjiang")
     huiyan.ok("team", "submit", team, **at)
     huiyan.ok("review", "approve", team, **at)
     return team

@@ -8,6 +8,7 @@ line, ``error: <message> [<key>]``, and exits 2.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import sys
@@ -317,36 +318,71 @@ def team() -> None:
 @click.option("--file", "path", type=FILE, required=True, help="team.yaml")
 @refusals_on_one_line
 def team_register(path: Path) -> None:
-    """Register a team from a team file; prints the team id."""
+    """Register your team from a team file (you become its leader; the file holds your own
+    record and the e-mail addresses to invite); prints the team id."""
     desk = Desk.open()
-    click.echo(
-        intake.register_team(
-            desk.app,
-            intake.load_team(path),
-            vault=desk.vault,
-            blobs=desk.blobs,
-            actor=desk.acting(),
-            now=desk.now,
-        )
+    acting = desk.acting()
+    team = intake.load_team(path)
+    team_id = intake.register_team(
+        desk.app, team, vault=desk.vault, blobs=desk.blobs, actor=acting, now=desk.now
     )
+    click.echo(team_id)
+    leader = dataclasses.replace(acting, team_id=team_id, leader=True)
+    for email in team.invite:
+        _send_invitation(desk, team_id, email, leader)
 
 
-@team.command("members")
+@team.command("invite")
 @click.argument("team_id", type=click.UUID)
-@click.option("--file", "path", type=FILE, required=True, help="team.yaml with the new members")
+@click.option("--email", required=True, help="Where the invitation goes.")
 @refusals_on_one_line
-def team_members(team_id: UUID, path: Path) -> None:
-    """Replace the members with those of a team file (withdraw first if submitted)."""
+def team_invite(team_id: UUID, email: str) -> None:
+    """Invite someone to your team by e-mail (the leader); they accept with their own
+    account and identity document. Nobody is in a team without accepting."""
     desk = Desk.open()
-    intake.change_members(
+    checked = strict_files.validated(Path("--email"), intake.EmailSpec, {"email": email})
+    _send_invitation(desk, team_id, checked.email, desk.acting())
+
+
+def _send_invitation(desk: Desk, team_id: UUID, email: str, acting: Actor) -> None:
+    message = intake.invite(
         desk.app,
-        intake.load_team(path),
         team_id,
+        email,
         vault=desk.vault,
-        blobs=desk.blobs,
-        actor=desk.acting(),
+        outbox=desk.settings.home / "outbox",
+        actor=acting,
         now=desk.now,
     )
+    click.echo(f"invitation to {email} sent ({message.name} in the outbox)", err=True)
+
+
+@team.command("accept")
+@click.option("--token", required=True, help="The token from the invitation e-mail.")
+@click.option("--file", "path", type=FILE, required=True, help="member.yaml: your own record")
+@refusals_on_one_line
+def team_accept(token: str, path: Path) -> None:
+    """Join the team that invited you, with your own record and identity document; prints
+    the team id."""
+    desk = Desk.open()
+    acting = desk.acting()
+    member = intake.load_member(path)
+    click.echo(
+        intake.accept(
+            desk.app, token, member, vault=desk.vault, blobs=desk.blobs, actor=acting,
+            now=desk.now,
+        )
+    )  # fmt: skip
+
+
+@team.command("remove")
+@click.argument("team_id", type=click.UUID)
+@click.option("--account", "account_id", type=click.UUID, required=True)
+@refusals_on_one_line
+def team_remove(team_id: UUID, account_id: UUID) -> None:
+    """Leave your team (your own account) or, as its leader, remove a member."""
+    desk = Desk.open()
+    desk.app.remove_member(team_id, account_id, actor=desk.acting(), now=desk.now)
 
 
 @team.command("language")

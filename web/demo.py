@@ -8,6 +8,7 @@ the rest of the demo runs on.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import secrets
 from datetime import datetime, timedelta
@@ -22,7 +23,7 @@ from ledger.blobs import BlobStore
 from ledger.settings import Settings
 from ledger.vault import Vault
 from scoring.rules import parse_rules, rules_sha256
-from web import intake
+from web import intake, totp
 from web.credentials import Credential, seal_credential
 from web.personal_keys import sign
 
@@ -39,7 +40,9 @@ def play_registration(
     clock = iter(start + timedelta(minutes=10 * step) for step in range(1000))
 
     # The demo organiser is a person like any other: a key pair sealed under the password,
-    # which signs each decision with legal meaning (domain/signatures.py).
+    # which signs each decision with legal meaning (domain/signatures.py), and, as their role
+    # requires, a TOTP second factor enrolled before they act (`huiyan account enrol-totp`).
+    # The password and the TOTP secret (their "phone") go to a 0600 file (audit/demo.py).
     password = secrets.token_urlsafe(12)
     login_key = vault.keyed_hash(ORGANISER_LOGIN)
     account_id = Account.create_id(login_key)
@@ -56,6 +59,14 @@ def play_registration(
         public_key=public_key.hex(),
     )
     organiser = registration.account(account_id).actor
+    totp_secret = totp.new_secret()
+    registration.enrol_second_factor(
+        credential=seal_credential(
+            vault, blobs, account_id, dataclasses.replace(credential, totp_secret=totp_secret)
+        ),
+        actor=organiser,
+        now=next(clock),
+    )
     signer = personal_signer(credential, password)
 
     contest_id = intake.load_contest(EXAMPLES / "contest-2026.yaml").create(
@@ -72,13 +83,29 @@ def play_registration(
         signer=signer,
     )
 
-    def register(name: str) -> Any:
+    def form(name: str) -> Any:
+        """The leader registers the team and invites; each invited person accepts."""
+        leader = own_account(registration, vault, blobs, f"lead-{name}", next(clock))
         team = intake.load_team(EXAMPLES / f"team-{name}.yaml")
-        return intake.register_team(
-            registration, team, vault=vault, blobs=blobs, actor=organiser, now=next(clock)
+        team_id = intake.register_team(
+            registration, team, vault=vault, blobs=blobs, actor=leader, now=next(clock)
         )
+        leader = registration.account(leader.account_id).actor
+        outbox = settings.home / "outbox"
+        for path in sorted((EXAMPLES / "members").glob(f"{name}-*.yaml")):
+            member = intake.load_member(path)
+            message = intake.invite(
+                registration, team_id, member.email or "", vault=vault, outbox=outbox,
+                actor=leader, now=next(clock),
+            )  # fmt: skip
+            person = own_account(registration, vault, blobs, path.stem, next(clock))
+            intake.accept(
+                registration, intake.invitation_token(message), member, vault=vault,
+                blobs=blobs, actor=person, now=next(clock),
+            )  # fmt: skip
+        return team_id
 
-    teams = {name: register(name) for name in ("yongjiang", "lijiang", "beibu")}
+    teams = {name: form(name) for name in ("yongjiang", "lijiang", "beibu")}
     for team_id in teams.values():
         registration.submit(team_id, actor=organiser, now=next(clock))
     registration.reject(
@@ -107,7 +134,7 @@ def play_registration(
 
     return {
         "contest_id": contest_id,
-        "organiser": {"login": ORGANISER_LOGIN, "password": password},
+        "organiser": {"login": ORGANISER_LOGIN, "password": password, "totp": totp_secret},
         "rules_version": rules_version,
         "teams": {
             registration.team(team_id).name: {
@@ -118,6 +145,25 @@ def play_registration(
             for team_id in teams.values()
         },
     }
+
+
+def own_account(
+    registration: Registration, vault: Vault, blobs: BlobStore, login: str, now: datetime
+) -> Actor:
+    """A participant's own account, as `huiyan account open` opens it (a random password
+    nobody keeps: the demo's participants never sign in again)."""
+    login_key = vault.keyed_hash(login)
+    account_id = Account.create_id(login_key)
+    credential, public_key = Credential.new(login, secrets.token_urlsafe(12))
+    contact = json.dumps({"name": login, "email": f"{login}@people.example"}).encode()
+    registration.open_own_account(
+        login_key=login_key,
+        credential=seal_credential(vault, blobs, account_id, credential),
+        person=vault.seal_to(blobs, account_id, contact),
+        public_key=public_key.hex(),
+        now=now,
+    )
+    return registration.account(account_id).actor
 
 
 def personal_signer(credential: Credential, password: str) -> Signer:

@@ -19,7 +19,9 @@ import csv
 import hashlib
 import io
 import json
+import os
 import re
+import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -45,7 +47,7 @@ from domain.errors import OrganisationCodeInvalid
 from domain.names import hidden_character, name_key, shown
 from domain.organisations import normalise_code
 from domain.registration import Registration
-from domain.teams import Member
+from domain.teams import MAX_TEAM_SIZE, Member
 from domain.time import SHANGHAI
 from ledger.blobs import BlobStore
 from ledger.vault import Vault
@@ -104,6 +106,12 @@ def _as_list(value: Any) -> Any:
 
 
 Name = Annotated[str, StringConstraints(max_length=NAME_LENGTH), AfterValidator(_name)]
+# An e-mail address as people write them; the mail relay is the real check.
+Email = Annotated[
+    str,
+    StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+    AfterValidator(_name),
+]
 Ident = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 Count = Annotated[int, Field(gt=0)]
 Time = Annotated[datetime, BeforeValidator(_time)]
@@ -241,14 +249,28 @@ class IdentitySpec(Strict):
 
 
 class MemberSpec(Strict):
+    """One person's own record: the leader's in the team file, each member's in the file
+    they accept their invitation with. Nobody writes another person's identity document."""
+
     name: Name
-    leader: bool = False
     identity: IdentitySpec
     organisation: Name
     organisation_code: OrganisationCode | None = None
     phone: Name | None = None
     email: Name | None = None
     status: Name | None = None
+
+
+class EmailSpec(Strict):
+    email: Email
+
+
+class ContactSpec(Strict):
+    """What a person gives when opening their own account (sealed, never in an event)."""
+
+    name: Name
+    email: Email
+    phone: Name | None = None
 
 
 class TrackEntrySpec(Strict):
@@ -277,7 +299,8 @@ class TeamSpec(Strict):
     contest: Ident
     name: Name
     language: Literal["zh", "en"] | None = None
-    members: list[MemberSpec]
+    leader: MemberSpec
+    invite: list[Email] = Field(default_factory=list, max_length=MAX_TEAM_SIZE - 1)
     tracks: list[TrackEntrySpec] = Field(default_factory=list)
     documents: DocumentsSpec = Field(default_factory=DocumentsSpec)
 
@@ -288,7 +311,8 @@ class TeamFile:
     contest: str
     name: str
     language: str | None
-    members: list[MemberSpec]
+    leader: MemberSpec
+    invite: list[str]
     tracks: tuple[tuple[int, str], ...]
     identity_proof: list[Path]
 
@@ -301,7 +325,8 @@ def load_team(path: Path) -> TeamFile:
         contest=spec.contest,
         name=spec.name,
         language=spec.language,
-        members=list(spec.members),
+        leader=spec.leader,
+        invite=list(spec.invite),
         tracks=tuple((entry.track, entry.group) for entry in spec.tracks),
         identity_proof=[folder / proof for proof in spec.documents.identity_proof],
     )
@@ -320,28 +345,27 @@ def discarded_on_refusal(blobs: BlobStore) -> Iterator[list[str]]:
         raise
 
 
-def seal_members(
-    team: TeamFile, team_id: UUID, *, vault: Vault, blobs: BlobStore, written: list[str]
-) -> list[Member]:
-    """Each member's record, normalised as checked, sealed under the team's key; the
-    digests are added to ``written`` as they are stored."""
-    members = []
-    for entry in team.members:
-        record = entry.model_dump(mode="json", exclude_none=True)
-        sealed = vault.seal_to(
-            blobs, team_id, json.dumps(record, ensure_ascii=False, sort_keys=True).encode()
-        )
-        written.append(sealed)
-        members.append(
-            Member(
-                identity_key=vault.keyed_hash(entry.identity.text),
-                record=sealed,
-                organisation=entry.organisation,
-                organisation_code=entry.organisation_code,
-                leader=entry.leader,
-            )
-        )
-    return members
+def load_member(path: Path) -> MemberSpec:
+    """The file a person accepts an invitation with: their own record."""
+    return validated(path, MemberSpec, read_yaml(path))
+
+
+def seal_member(
+    entry: MemberSpec, team_id: UUID, *, vault: Vault, blobs: BlobStore, written: list[str]
+) -> Member:
+    """One person's record, normalised as checked, sealed under the team's key; the digest
+    is added to ``written`` once stored."""
+    record = entry.model_dump(mode="json", exclude_none=True)
+    sealed = vault.seal_to(
+        blobs, team_id, json.dumps(record, ensure_ascii=False, sort_keys=True).encode()
+    )
+    written.append(sealed)
+    return Member(
+        identity_key=vault.keyed_hash(entry.identity.text),
+        record=sealed,
+        organisation=entry.organisation,
+        organisation_code=entry.organisation_code,
+    )
 
 
 def seal_identity_proof(
@@ -370,7 +394,7 @@ def register_team(
     try:
         with discarded_on_refusal(blobs) as written:
             sealed = {"vault": vault, "blobs": blobs, "written": written}
-            members = seal_members(team, team_id, **sealed)
+            leader = seal_member(team.leader, team_id, **sealed)
             proof = None
             if team.identity_proof:
                 proof = seal_identity_proof(team.identity_proof, team_id, **sealed)
@@ -379,7 +403,7 @@ def register_team(
                 team_id=team_id,
                 name=team.name,
                 language=team.language,
-                members=members,
+                leader=leader,
                 tracks=team.tracks,
                 identity_proof=proof,
                 actor=actor,
@@ -390,20 +414,73 @@ def register_team(
         raise
 
 
-def change_members(
+def email_key(vault: Vault, email: str) -> str:
+    """The keyed hash an invitation records: the address itself is personal data."""
+    return vault.keyed_hash(f"email:{email.strip().lower()}")
+
+
+def invite(
     app: Registration,
-    team: TeamFile,
     team_id: UUID,
+    email: str,
+    *,
+    vault: Vault,
+    outbox: Path,
+    actor: Actor,
+    now: datetime,
+) -> Path:
+    """Records the invitation by the token's hash and puts the e-mail that carries the token
+    in the outbox (the mail relay's spool); returns the message's path."""
+    token = secrets.token_urlsafe(32)
+    invitation = app.invite(
+        team_id,
+        token_hash=token_hash(token),
+        email_key=email_key(vault, email),
+        actor=actor,
+        now=now,
+    )
+    outbox.mkdir(parents=True, exist_ok=True, mode=0o700)
+    message = outbox / f"{invitation}.txt"
+    fd = os.open(message, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as stream:
+        stream.write(
+            f"To: {email}\nSubject: huiyan: an invitation to join a team\n\n"
+            f"token: {token}\n\nSign in with your own account, then accept with your own "
+            f"record and identity document:\n"
+            f"  huiyan team accept --token {token} --file member.yaml\n"
+        )
+    return message
+
+
+def invitation_token(message: Path) -> str:
+    """The token an invitation e-mail carries, as its reader finds it."""
+    found = re.search(r"^token: (\S+)$", message.read_text(), re.MULTILINE)
+    if found is None:
+        raise ValueError(f"{message} carries no invitation token")
+    return found.group(1)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.strip().encode()).hexdigest()
+
+
+def accept(
+    app: Registration,
+    token: str,
+    member: MemberSpec,
     *,
     vault: Vault,
     blobs: BlobStore,
     actor: Actor,
     now: datetime,
-) -> None:
-    """Seals the new members' records, then changes the roster; a refusal discards them."""
+) -> UUID:
+    """Seals the person's record under their new team's key and joins them; a refusal
+    discards what was sealed."""
+    hashed = token_hash(token)
+    team_id = app.invitation(hashed).team_id
     with discarded_on_refusal(blobs) as written:
-        members = seal_members(team, team_id, vault=vault, blobs=blobs, written=written)
-        app.change_members(team_id, members, actor=actor, now=now)
+        joining = seal_member(member, team_id, vault=vault, blobs=blobs, written=written)
+        return app.accept(token_hash=hashed, member=joining, actor=actor, now=now)
 
 
 # --- blacklist CSV ---------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from uuid import UUID
 import click
 
 from domain.accounts import Account, Actor, Role
-from web import totp
+from web import intake, strict_files, totp
 from web.cli import Desk, print_json, read_password, refusals_on_one_line
 from web.credentials import Credential, open_credential, seal_credential
 from web.passwords import hash_password
@@ -85,18 +85,19 @@ def account() -> None:
 
 @account.command("create")
 @click.option("--login", required=True)
-@click.option("--role", required=True, type=click.Choice([role.value for role in Role]))
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice([role.value for role in Role if role is not Role.TEAM_MEMBER]),
+    help="Team members open their own accounts (`huiyan account open`).",
+)
 @click.option("--name", "printed_name", help="The person's printed name (sealed).")
-@click.option("--team", "team_id", type=click.UUID, help="For team members.")
-@click.option("--leader", is_flag=True, help="The team's leader.")
 @click.option("--password-stdin", is_flag=True, help="Read the first password from stdin.")
 @refusals_on_one_line
 def account_create(
     login: str,
     role: str,
     printed_name: str | None,
-    team_id: UUID | None,
-    leader: bool,
     password_stdin: bool,
 ) -> None:
     """Open an account; prints its id. The instance's first account (the bootstrap
@@ -122,8 +123,6 @@ def account_create(
         login_key=login_key,
         role=Role(role),
         credential=seal_credential(desk.vault, desk.blobs, account_id, credential),
-        team_id=team_id,
-        leader=leader,
         actor=acting,
         now=desk.now,
         person=person,
@@ -133,6 +132,42 @@ def account_create(
     if Role(role) is Role.SERVICE:
         path = _write_service_key(desk.settings.keys_dir, login, secret)
         click.echo(f"service key file: {path}", err=True)
+
+
+@account.command("open")
+@click.option("--login", required=True)
+@click.option("--name", "printed_name", required=True, help="Your name as printed (sealed).")
+@click.option("--email", required=True, help="Where invitations reach you (sealed).")
+@click.option("--phone", help="A telephone number (sealed).")
+@click.option("--password-stdin", is_flag=True, help="Read the password (twice) from stdin.")
+@refusals_on_one_line
+def account_open(
+    login: str, printed_name: str, email: str, phone: str | None, password_stdin: bool
+) -> None:
+    """Open your own team-member account (anyone); prints its id. Then sign in and either
+    register a team (you lead it) or accept an invitation."""
+    desk = Desk.open()
+    contact = strict_files.validated(
+        Path("account open"),
+        intake.ContactSpec,
+        {"name": printed_name, "email": email, **({"phone": phone} if phone else {})},
+    )
+    login_key = desk.vault.keyed_hash(login)
+    account_id = Account.create_id(login_key)
+    password = read_password(password_stdin, confirm=True)
+    credential, key = Credential.new(login, password)
+    if not desk.vault.has_key(account_id):
+        desk.vault.create_key(account_id)
+    record = json.dumps(contact.model_dump(exclude_none=True), ensure_ascii=False).encode()
+    click.echo(
+        desk.app.open_own_account(
+            login_key=login_key,
+            credential=seal_credential(desk.vault, desk.blobs, account_id, credential),
+            person=desk.vault.seal_to(desk.blobs, account_id, record),
+            public_key=key.hex(),
+            now=desk.now,
+        )
+    )
 
 
 def _organiser_or_bootstrap(desk: Desk) -> Actor | None:

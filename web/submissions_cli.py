@@ -36,6 +36,7 @@ from web.cli import (
     refusals_on_one_line,
     team,
 )
+from web.progress import progress_display
 from web.strict_files import FileInvalid
 from web.uploads import read_pdf
 from workers.models import IntakeRefused, model_store, take_model, testset_store
@@ -56,15 +57,31 @@ class RoundDesk:
         return cls(desk, open_application(Submissions, desk.settings))
 
 
+SUBMIT_STEPS = ("check", "report", "model", "record")
+
+
 def submit_model(
-    round_desk: RoundDesk, team_id: UUID, track: int, model: str, report: Path, acting: Actor
+    round_desk: RoundDesk,
+    team_id: UUID,
+    track: int,
+    model: str,
+    report: Path,
+    acting: Actor,
+    step: Callable[[str], None] | None = None,
 ) -> UUID:
-    """Check, store and record one submission; the CLI and the demo both come through here."""
+    """Check, store and record one submission; the CLI and the demo both come through here.
+
+    ``step``, when given, is called with each of SUBMIT_STEPS as it begins (for progress)."""
     desk, app = round_desk.desk, round_desk.submissions
+    begin = step or (lambda name: None)
     # Every rule that does not need the model first: a refused team unpacks nothing.
+    begin("check")
     app.require_eligible(team_id=team_id, track=track, actor=acting, now=desk.now)
+    begin("report")
     checked = read_pdf(report)
+    begin("model")
     stored = take_model(model, model_store(desk.settings))
+    begin("record")
     # The report may name people: sealed under the team's key like every team document.
     sealed = desk.vault.seal_to(desk.blobs, team_id, checked.data)
     try:
@@ -143,7 +160,20 @@ def submit(team_id: UUID, track: int, model: str, report: Path) -> None:
     """Submit a model and its technical report for a track; prints the submission id."""
     round_desk = RoundDesk.open()
     acting = round_desk.desk.acting()
-    submission_id = submit_model(round_desk, team_id, track, model, report, acting)
+    with progress_display() as bar:
+        task = bar.add_task("submit", total=len(SUBMIT_STEPS))
+        submission_id = submit_model(
+            round_desk,
+            team_id,
+            track,
+            model,
+            report,
+            acting,
+            step=lambda name: bar.update(
+                task, completed=SUBMIT_STEPS.index(name), description=f"submit: {name}"
+            ),
+        )
+        bar.update(task, completed=len(SUBMIT_STEPS))
     click.echo(submission_id)
 
 

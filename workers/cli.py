@@ -6,11 +6,15 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ledger.settings import Settings, SettingsError
 from workers.queues import STAGES
+
+if TYPE_CHECKING:
+    from workers.dispatcher import Dispatcher
 
 
 def _settings() -> Settings:
@@ -95,15 +99,32 @@ def worker(queue_names: tuple[str, ...], burst: bool) -> None:
 )
 def dispatcher(once: bool, interval: float) -> None:
     """Follow the ledger, queue the work its events ask for, re-queue lost work."""
-    from workers.pipeline import dispatch_once, open_dispatcher
+    from workers.pipeline import open_dispatcher
 
     settings = _settings()
     _as_service(settings)
     the_dispatcher = open_dispatcher(settings)
     while True:
-        processed, requeued = dispatch_once(settings, the_dispatcher)
+        processed, requeued = _dispatch_round(settings, the_dispatcher)
         if processed or requeued:
             click.echo(f"dispatched {processed} events, re-queued {requeued} jobs")
         if once:
             return
         time.sleep(interval)
+
+
+def _dispatch_round(settings: Settings, the_dispatcher: Dispatcher) -> tuple[int, int]:
+    """One round with a progress display on a terminal's stderr, gone when the round ends:
+    the jobs it queued (or, without Redis, ran in this process)."""
+    from web.progress import progress_display
+    from workers.pipeline import dispatch_once
+
+    with progress_display() as bar:
+        task = bar.add_task("dispatching", total=None)
+        return dispatch_once(
+            settings,
+            the_dispatcher,
+            on_job=lambda stage, ident: bar.update(
+                task, advance=1, description=f"dispatching: {stage} {ident[:8]}"
+            ),
+        )

@@ -7,6 +7,8 @@ it (the laptop default) they run in the dispatcher's own process as soon as it r
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyTrackingRecorder
 from redis import Redis
 
@@ -14,7 +16,14 @@ from domain.submissions import Submission
 from ledger.settings import Settings
 from workers import jobs
 from workers.dispatcher import Dispatcher, reconcile
-from workers.queues import InlineJobQueue, JobFunctions, JobQueue, RQJobQueue, Stage
+from workers.queues import (
+    InlineJobQueue,
+    JobFunctions,
+    JobQueue,
+    JobState,
+    RQJobQueue,
+    Stage,
+)
 
 FUNCTIONS = JobFunctions(
     run={"inference": jobs.run_inference, "scoring": jobs.run_scoring},
@@ -42,11 +51,45 @@ def open_dispatcher(settings: Settings, queue: JobQueue | None = None) -> Dispat
     return Dispatcher(view, queue or job_queue(settings), WORK_ASKED_BY)
 
 
-def dispatch_once(settings: Settings, dispatcher: Dispatcher) -> tuple[int, int]:
+def dispatch_once(
+    settings: Settings,
+    dispatcher: Dispatcher,
+    on_job: Callable[[Stage, str], None] | None = None,
+) -> tuple[int, int]:
     """One round: queue the work new events ask for, then re-queue lost work.
 
+    ``on_job(stage, submission_id)``, when given, is called after each job this round queued
+    or re-queued (with the in-process queue: after it ran), for a progress display.
+
     Returns (events processed, jobs re-queued)."""
-    submissions = jobs.desk(settings)
-    processed = dispatcher.catch_up(submissions)
-    pending = [(work.stage, str(work.submission_id)) for work in submissions.pending_work()]
-    return processed, len(reconcile(dispatcher.queue, pending))  # type: ignore[arg-type]
+    queue = dispatcher.queue
+    if on_job is not None:
+        dispatcher.queue = ReportingQueue(queue, on_job)
+    try:
+        submissions = jobs.desk(settings)
+        processed = dispatcher.catch_up(submissions)
+        pending = [(work.stage, str(work.submission_id)) for work in submissions.pending_work()]
+        return processed, len(reconcile(dispatcher.queue, pending))  # type: ignore[arg-type]
+    finally:
+        dispatcher.queue = queue
+
+
+class ReportingQueue:
+    """A job queue that tells ``on_job`` about each job it queued; the rest is the queue's."""
+
+    def __init__(self, queue: JobQueue, on_job: Callable[[Stage, str], None]) -> None:
+        self.queue = queue
+        self.on_job = on_job
+
+    def enqueue(self, stage: Stage, submission_id: str) -> bool:
+        queued = self.queue.enqueue(stage, submission_id)
+        if queued:
+            self.on_job(stage, submission_id)
+        return queued
+
+    def state(self, stage: Stage, submission_id: str) -> JobState:
+        return self.queue.state(stage, submission_id)
+
+    def requeue(self, stage: Stage, submission_id: str) -> None:
+        self.queue.requeue(stage, submission_id)
+        self.on_job(stage, submission_id)

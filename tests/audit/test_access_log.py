@@ -12,7 +12,6 @@ from uuid import uuid4
 
 import pytest
 import sqlalchemy as sa
-from click.testing import CliRunner
 
 from audit.access_log import (
     FAILURES_BEFORE_LOCK,
@@ -24,7 +23,7 @@ from audit.access_log import (
 from ledger import rotation
 from ledger.ledger import keyring_for
 from ledger.settings import Settings
-from tests.ledger.history import NOW, fill, make_settings
+from tests.ledger.history import fill, huiyan_for, make_settings
 
 T0 = datetime(2026, 8, 3, 10, 0, tzinfo=UTC)
 KEY = "9f2c" * 16  # a keyed hash of a login, as callers pass it
@@ -52,16 +51,7 @@ def postgres_settings(tmp_path, postgres_url) -> Settings:
     return make_settings(tmp_path / "home", postgres_url)
 
 
-def huiyan(settings: Settings, *args: str):
-    from huiyan_cli import main
-
-    env = {
-        "HUIYAN_HOME": str(settings.home),
-        "HUIYAN_DATABASE_URL": settings.database_url,
-        "HUIYAN_LEDGER_ORIGIN": settings.origin,
-        "HUIYAN_CLOCK": NOW.isoformat(),
-    }
-    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+huiyan = huiyan_for
 
 
 def verify_access(settings: Settings) -> tuple[int, dict]:

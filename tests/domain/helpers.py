@@ -1,10 +1,11 @@
-"""Builders for domain tests: the 2026 calendar, a small contest, members, and an organiser
-who signs their decisions with a real key pair."""
+"""Builders for domain tests: the 2026 calendar, a small contest, members, teams formed the
+way people form them (own accounts, the leader registers and invites, each person accepts),
+and an organiser who signs their decisions with a real key pair."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -59,33 +60,155 @@ PASSWORD = "correct horse battery staple"
 LISTED_CODE = "91450100MA5KXXXXXR"
 
 
-def member(person: str, *, leader: bool = False, organisation: str = "广西大学") -> Member:
+def member(
+    person: str,
+    *,
+    leader: bool = False,
+    organisation: str = "广西大学",
+    code: str | None = None,
+) -> Member:
+    """The record a person registers or accepts with; the identity key follows from
+    ``person``, so the same ``person`` twice is the same human being."""
     return Member(
         identity_key=f"hmac-{person}",
         record=f"{person:0>64}"[-64:],
         organisation=organisation,
+        organisation_code=code,
         leader=leader,
     )
 
 
-def roster(*people: str, organisation: str = "广西大学") -> list[Member]:
-    return [
-        member(person, leader=index == 0, organisation=organisation)
-        for index, person in enumerate(people)
-    ]
+Person = str | Member
 
 
-def named_team(app: Registration, contest_id, name: str, *people: str):
-    """A team of these people under this name, registered early."""
-    return app.register_team(
+def _as_member(person: Person, organisation: str) -> Member:
+    return person if isinstance(person, Member) else member(person, organisation=organisation)
+
+
+def own_account(app: Registration, person: str = "someone", *, now: datetime = EARLY) -> Actor:
+    """A person opens their own team-member account (a fresh login each call, so one human
+    being may hold two accounts); their actor, in no team yet."""
+    account_id = app.open_own_account(
+        login_key=f"hmac-login-{person}-{uuid4().hex[:8]}",
+        credential="c" * 64,
+        person="d" * 64,
+        public_key=public_key(),
+        now=now,
+    )
+    return app.account(account_id).actor
+
+
+def actor_of(app: Registration, actor: Actor) -> Actor:
+    """The actor as their account now stands (team and leadership after joining)."""
+    return app.account(actor.account_id).actor
+
+
+def lead(
+    app: Registration,
+    contest_id,
+    person: Person,
+    *,
+    name: str | None = None,
+    language: str | None = "zh",
+    organisation: str = "广西大学",
+    now: datetime = EARLY,
+) -> tuple[UUID, Actor]:
+    """``person`` opens their own account and registers a team they lead, alone; the team's
+    id and the leader's actor as it stands after registering."""
+    leading = _as_member(person, organisation)
+    actor = own_account(app, leading.identity_key, now=now)
+    team_id = app.register_team(
         contest_id,
         team_id=uuid4(),
-        name=name,
-        language="zh",
-        members=roster(*people),
-        actor=ORGANISER,
-        now=EARLY,
+        name=name if name is not None else f"team {leading.identity_key}",
+        language=language,
+        leader=leading,
+        actor=actor,
+        now=now,
     )
+    return team_id, actor_of(app, actor)
+
+
+def invite(app: Registration, team_id, leader: Actor, *, now: datetime = EARLY) -> str:
+    """The leader invites someone; the token's hash, which the invited person accepts with."""
+    token_hash = f"token-{uuid4().hex}"
+    app.invite(team_id, token_hash=token_hash, email_key="hmac-mail", actor=leader, now=now)
+    return token_hash
+
+
+def accept(
+    app: Registration,
+    token_hash: str,
+    person: Person,
+    *,
+    organisation: str = "广西大学",
+    actor: Actor | None = None,
+    now: datetime = EARLY,
+) -> Actor:
+    """``person`` accepts with their own account (a new one unless ``actor``); their actor
+    as it stands after joining."""
+    joining = _as_member(person, organisation)
+    actor = actor or own_account(app, joining.identity_key, now=now)
+    app.accept(token_hash=token_hash, member=joining, actor=actor, now=now)
+    return actor_of(app, actor)
+
+
+def join(
+    app: Registration,
+    team_id,
+    leader: Actor,
+    person: Person,
+    *,
+    organisation: str = "广西大学",
+    now: datetime = EARLY,
+) -> Actor:
+    """The leader invites ``person``, who opens their own account and accepts."""
+    token_hash = invite(app, team_id, leader, now=now)
+    return accept(app, token_hash, person, organisation=organisation, now=now)
+
+
+def form_team(
+    app: Registration,
+    contest_id,
+    *people: Person,
+    name: str | None = None,
+    language: str | None = "zh",
+    organisation: str = "广西大学",
+    now: datetime = EARLY,
+):
+    """A team formed the way people form one: the first person opens their own account and
+    registers the team, then each other person is invited by the leader and accepts."""
+    first, *others = people
+    default = "team " + "-".join(_as_member(p, organisation).identity_key for p in people)
+    team_id, leader = lead(
+        app,
+        contest_id,
+        first,
+        name=name if name is not None else default,
+        language=language,
+        organisation=organisation,
+        now=now,
+    )
+    for person in others:
+        join(app, team_id, leader, person, organisation=organisation, now=now)
+    return team_id
+
+
+def leader_of(app: Registration, team_id) -> Actor:
+    """The team's leader as their account stands."""
+    (leading,) = [m for m in app.team(team_id).members if m["leader"]]
+    return app.account(leading["account_id"]).actor
+
+
+def account_of(app: Registration, team_id, person: str) -> Actor:
+    """The actor of the member ``person`` of the team, as their account stands."""
+    (found,) = [m for m in app.team(team_id).members if m["identity_key"] == f"hmac-{person}"]
+    return app.account(found["account_id"]).actor
+
+
+def named_team(app: Registration, contest_id, name: str, *people: Person):
+    """A team of these people under this name, formed early."""
+    return form_team(app, contest_id, *people, name=name)
 
 
 def new_contest(app: Registration, *, slug: str = "huiyan-2026") -> object:
@@ -104,17 +227,9 @@ def new_contest(app: Registration, *, slug: str = "huiyan-2026") -> object:
     )
 
 
-def ready_team(app: Registration, contest_id, *people: str, now: datetime = EARLY):
-    """A registered team with language, a track and an identity proof: ready to submit."""
-    team_id = app.register_team(
-        contest_id,
-        team_id=uuid4(),
-        name=f"team {'-'.join(people)}",
-        language="zh",
-        members=roster(*people),
-        actor=ORGANISER,
-        now=now,
-    )
+def ready_team(app: Registration, contest_id, *people: Person, now: datetime = EARLY):
+    """A formed team with language, a track and an identity proof: ready to submit."""
+    team_id = form_team(app, contest_id, *people, now=now)
     app.enter_track(team_id, 1, "self_owned", actor=ORGANISER, now=now)
     app.attach_document(
         team_id,
@@ -126,6 +241,29 @@ def ready_team(app: Registration, contest_id, *people: str, now: datetime = EARL
         now=now,
     )
     return team_id
+
+
+def race_to_accept(home: str, url: str, contest_id, people, barrier) -> str:
+    """One side of a race in its own process: forms a team of all but the last person, has
+    the leader invite the last one, waits for the other process, then the last person
+    accepts at the same moment. "joined", or the refusal's key."""
+    from pathlib import Path
+
+    from ledger_scenario import open_registration
+
+    from domain.errors import DomainError
+
+    app = open_registration(Path(home), url)
+    *formers, last = people
+    team_id = form_team(app, contest_id, *formers, name=f"racer {'-'.join(people)}")
+    token_hash = invite(app, team_id, leader_of(app, team_id))
+    actor = own_account(app, last)
+    barrier.wait()
+    try:
+        accept(app, token_hash, last, actor=actor)
+    except DomainError as error:
+        return error.key
+    return "joined"
 
 
 def public_key() -> str:

@@ -29,28 +29,3 @@ def settings_for(home: Path, database_url: str) -> Settings:
 
 def open_registration(home: Path, database_url: str, cls=Registration):
     return open_application(cls, settings_for(home, database_url))
-
-
-def register_racer(home: str, url: str, contest_id, people, barrier) -> str:
-    """One side of the race: waits for the other process, then registers at the same moment."""
-    from uuid import uuid4
-
-    from helpers import EARLY, ORGANISER, roster
-
-    from domain.errors import DomainError
-
-    app = open_registration(Path(home), url)
-    barrier.wait()
-    try:
-        app.register_team(
-            contest_id,
-            team_id=uuid4(),
-            name=f"racer {'-'.join(people)}",
-            language="zh",
-            members=roster(*people),
-            actor=ORGANISER,
-            now=EARLY,
-        )
-    except DomainError as error:
-        return error.key
-    return "registered"

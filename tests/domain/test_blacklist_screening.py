@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 
 import pytest
 from eventsourcing.persistence import StoredEvent
-from helpers import EARLY, ORGANISER, new_contest, roster
+from helpers import EARLY, ORGANISER, form_team, lead, new_contest
 from ledger_scenario import open_registration
 
 from domain import errors
@@ -45,14 +45,9 @@ def desk(tmp_path, sqlite_url, blobs):
 
 
 def register(app, contest_id, name: str, organisation: str) -> UUID:
-    return app.register_team(
-        contest_id,
-        team_id=uuid4(),
-        name=name,
-        language="zh",
-        members=roster(f"{name}-1", f"{name}-2", organisation=organisation),
-        actor=ORGANISER,
-        now=EARLY,
+    """A team of two of this organisation, formed by its leader and one who accepts."""
+    return form_team(
+        app, contest_id, f"{name}-1", f"{name}-2", name=name, organisation=organisation
     )
 
 
@@ -206,7 +201,8 @@ def test_the_list_event_names_the_file_by_hash_and_holds_no_entries(desk, blobs,
     evidence = app.team(teams[0]).evidence[0]
     assert (evidence["sha256"], evidence["list"], evidence["entry_name"]) == (sha256, 1, LISTED)
     # a team registered later is screened against the list read by hash
-    assert app.team(register(app, contest_id, "e", LISTED)).disqualified
+    late, _ = lead(app, contest_id, "e-1", name="e", organisation=LISTED)
+    assert app.team(late).disqualified
 
 
 def _alter(blobs: BlobStore, sha256: str) -> None:
@@ -296,7 +292,7 @@ def test_version_1_lists_replay_and_are_screened_from_their_own_event(tmp_path, 
     (listing,) = blacklist.lists
     assert listing["count"] == 2 and listing["embedded"][0]["name"] == LISTED
     assert blacklist.unfinished() == [] and blacklist.screenings == []
-    team_id = register(app, contest.id, "late", LISTED)
+    team_id, _ = lead(app, contest.id, "late-1", name="late", organisation=LISTED)
     evidence = app.team(team_id).evidence
     assert [(item["list"], item["entry_name"]) for item in evidence] == [(1, LISTED)]
     assert evidence[0]["sha256"] == listing["sha256"]

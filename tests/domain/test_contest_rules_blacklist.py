@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from uuid import uuid4
 
 import pytest
 from helpers import (
@@ -14,11 +13,16 @@ from helpers import (
     PRELIMINARY_START,
     SECOND,
     TRACKS,
+    accept,
+    form_team,
+    invite,
+    join,
+    lead,
+    leader_of,
     member,
     new_contest,
     public_key,
     ready_team,
-    roster,
     signing_organiser,
 )
 
@@ -103,7 +107,7 @@ def test_first_account_is_the_bootstrap_and_later_ones_need_an_organiser(app):
         app.open_account(
             login_key="k1", role=Role.EXPERT, actor=organiser, public_key=public_key(), **person
         )
-    with pytest.raises(errors.TeamAccountNeedsTeam):
+    with pytest.raises(errors.NotPermitted):  # team members open their own accounts
         app.open_account(
             login_key="k3",
             role=Role.TEAM_MEMBER,
@@ -111,10 +115,28 @@ def test_first_account_is_the_bootstrap_and_later_ones_need_an_organiser(app):
             public_key=public_key(),
             **person,
         )
+    with pytest.raises(errors.AccountNotFound):
+        app.account_by_login("k3")
     with pytest.raises(errors.SigningKeyRequired):  # a person signs: no key, no account
         app.open_account(login_key="k4", role=Role.EXPERT, actor=organiser, **person)
     with pytest.raises(errors.RoleUnknown):
         Role.parse("admin")
+
+
+def test_a_team_member_opens_their_own_account_in_no_team(app):
+    own = {"credential": "c" * 64, "person": "d" * 64, "now": EARLY}
+    with pytest.raises(errors.NotPermitted):  # nor as the platform's very first account
+        app.open_account(
+            login_key="k0", role=Role.TEAM_MEMBER, actor=None, public_key=public_key(), **own
+        )
+    account_id = app.open_own_account(login_key="k1", public_key=public_key(), **own)
+    actor = app.account(account_id).actor
+    assert (actor.role, actor.team_id, actor.leader) == (Role.TEAM_MEMBER, None, False)
+    with pytest.raises(errors.AccountExists):
+        app.open_own_account(login_key="k1", public_key=public_key(), **own)
+    with pytest.raises(errors.SigningKeyRequired):
+        app.open_own_account(login_key="k2", public_key=None, **own)
+    assert not app.bootstrapped()  # a person's own account opens no platform
 
 
 def test_credit_code_check_digit():
@@ -140,8 +162,8 @@ def test_listed_organisation_disqualifies_with_evidence_and_clearing_needs_a_rea
 ):
     listed = Member("hmac-x", "0" * 64, "南宁示例科技有限公司", LISTED_CODE)
     clean = ready_team(app, contest_id, "a", "b")
-    team_id = ready_team(app, contest_id, "c", "d")
-    app.change_members(team_id, [*roster("c"), listed], actor=ORGANISER, now=EARLY)
+    team_id = ready_team(app, contest_id, "c")
+    join(app, team_id, leader_of(app, team_id), listed)
     number, disqualified = _import(app, contest_id, [{"name": "某公司", "code": LISTED_CODE}])
     assert (number, disqualified) == (1, [team_id])
     team = app.team(team_id)
@@ -163,14 +185,8 @@ def test_listed_organisation_disqualifies_with_evidence_and_clearing_needs_a_rea
 
 
 def test_names_match_across_full_width_brackets_when_a_code_is_missing(app, contest_id):
-    team_id = app.register_team(
-        contest_id,
-        team_id=uuid4(),
-        name="t",
-        language="zh",
-        actor=ORGANISER,
-        now=EARLY,
-        members=[member("a", leader=True, organisation="某某科技（南宁）有限公司"), member("b")],
+    team_id = form_team(
+        app, contest_id, member("a", organisation="某某科技（南宁）有限公司"), "b", name="t"
     )
     _import(app, contest_id, [{"name": "某某科技(南宁)有限公司", "code": None}])
     assert app.team(team_id).evidence[0]["matched_on"] == "name"
@@ -180,18 +196,27 @@ def test_names_match_across_full_width_brackets_when_a_code_is_missing(app, cont
 
 def test_registering_a_team_with_a_listed_organisation_disqualifies_it_at_once(app, contest_id):
     _import(app, contest_id, [{"name": "广 西 大 学", "code": None}])
-    team_id = app.register_team(
-        contest_id,
-        team_id=uuid4(),
-        name="t",
-        language="zh",
-        members=roster("a", "b"),
-        actor=ORGANISER,
-        now=EARLY,
-    )
+    team_id, _ = lead(app, contest_id, "a", name="t")
     assert app.team(team_id).disqualified
     with pytest.raises(errors.TeamDisqualified):
         app.enter_track(team_id, 1, "self_owned", actor=ORGANISER, now=EARLY)
+
+
+def test_a_member_of_a_listed_organisation_who_accepts_disqualifies_the_team(app, contest_id):
+    _import(app, contest_id, [{"name": "某公司", "code": LISTED_CODE}])
+    team_id, leader = lead(app, contest_id, "a", name="t")
+    token = invite(app, team_id, leader)
+    assert not app.team(team_id).disqualified
+    joined = accept(app, token, member("x", organisation="南宁示例科技有限公司", code=LISTED_CODE))
+    team = app.team(team_id)
+    assert joined.team_id == team_id and len(team.members) == 2  # the acceptance stands
+    (evidence,) = team.evidence
+    assert (evidence["matched_on"], evidence["entry_code"]) == ("code", LISTED_CODE)
+    with pytest.raises(errors.TeamDisqualified):
+        invite(app, team_id, leader)
+    other, other_leader = lead(app, contest_id, "c", name="u")
+    accept(app, invite(app, other, other_leader), "d")  # a clean member: nothing recorded
+    assert not app.team(other).disqualified
 
 
 def test_a_list_is_checked_then_recorded_by_hash_and_screened_to_the_end(app, contest_id):

@@ -9,8 +9,8 @@ from uuid import UUID
 
 import pytest
 from eventsourcing.persistence import StoredEvent
-from helpers import named_team, new_contest
-from ledger_scenario import Recording, open_registration, register_racer, settings_for
+from helpers import named_team, new_contest, race_to_accept
+from ledger_scenario import Recording, open_registration, settings_for
 
 from domain import errors
 from domain.registration import Registration
@@ -31,8 +31,9 @@ def test_every_aggregate_rebuilt_from_its_events_equals_the_live_one(tmp_path, s
 
 
 def _lose_the_race(tmp_path, sqlite_url, ours, theirs):
-    """Deterministic interleaving: the rival registers ``theirs`` (name, people...) between
-    our read and our write of ``ours``; returns the rival desk and the contest."""
+    """Deterministic interleaving: the rival forms ``theirs`` (name, people...) between our
+    leader's read and write of the registration of ``ours``; returns the rival desk and the
+    contest."""
     rival = open_registration(tmp_path, sqlite_url)
     contest_id = new_contest(rival)
 
@@ -63,44 +64,53 @@ def test_a_registration_that_loses_the_race_for_its_name_names_the_name(tmp_path
     assert [team.name for team in rival.teams(rival.contests()[0].id)] == ["SLOW EYES"]
 
 
+def test_an_acceptance_that_loses_the_race_for_its_person_names_the_person(tmp_path, sqlite_url):
+    """While "shared" accepts our invitation, the same person (another account) registers
+    a team of their own: our acceptance is refused and nothing of it is stored."""
+    rival = open_registration(tmp_path, sqlite_url)
+    contest_id = new_contest(rival)
+
+    class Interleaved(Registration):
+        def _screen(self, team, actor, now, **kwargs):
+            if len(team.members) == 2:  # screening our acceptance, before its write
+                named_team(rival, contest_id, "fast", "shared", "x")
+            return super()._screen(team, actor, now, **kwargs)
+
+    slow = open_registration(tmp_path, sqlite_url, Interleaved)
+    with pytest.raises(errors.PersonInAnotherTeam) as refused:
+        named_team(slow, contest_id, "slow", "y", "shared")
+    assert refused.value.facts["position"] == 2
+    teams = {team.name: team for team in rival.teams(contest_id)}
+    assert teams["slow"].identity_keys == ["hmac-y"]
+    assert teams["fast"].identity_keys == ["hmac-shared", "hmac-x"]
+
+
 @pytest.mark.slow
 @pytest.mark.postgres
-def test_two_processes_registering_the_same_person_exactly_one_wins(tmp_path, postgres_url):
+def test_two_processes_taking_in_the_same_person_exactly_one_wins(tmp_path, postgres_url):
+    """Each process forms a team and has "shared" (one account per team) accept its
+    invitation at the same moment as the other."""
     app = open_registration(tmp_path, postgres_url)
     contest_id = new_contest(app)
     context = multiprocessing.get_context("spawn")
     with context.Manager() as manager, context.Pool(2) as pool:
         for round_number in range(3):
             shared, barrier = f"shared-{round_number}", manager.Barrier(2)
+            home, sides = str(tmp_path), [f"a{round_number}", f"b{round_number}"]
             outcomes = pool.starmap(
-                register_racer,
-                [
-                    (
-                        str(tmp_path),
-                        postgres_url,
-                        contest_id,
-                        (shared, f"a{round_number}"),
-                        barrier,
-                    ),
-                    (
-                        str(tmp_path),
-                        postgres_url,
-                        contest_id,
-                        (f"b{round_number}", shared),
-                        barrier,
-                    ),
-                ],
+                race_to_accept,
+                [(home, postgres_url, contest_id, (side, shared), barrier) for side in sides],
             )
             # The loser learns who holds the person (or, if it read before the winner wrote,
-            # that it lost the race); either way exactly one registration exists.
-            assert outcomes.count("registered") == 1, outcomes
-            assert set(outcomes) - {"registered"} <= {
+            # that it lost the race); either way exactly one acceptance exists.
+            assert outcomes.count("joined") == 1, outcomes
+            assert set(outcomes) - {"joined"} <= {
                 "ledger.concurrent_change",
                 "team.person_taken",
             }
             print("race outcomes:", outcomes)
     teams = app.teams(contest_id)
-    assert len(teams) == 3
+    assert sorted(len(team.members) for team in teams) == [1, 1, 1, 2, 2, 2]
     keys = [key for team in teams for key in team.identity_keys]
     assert len(keys) == len(set(keys))
 

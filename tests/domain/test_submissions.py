@@ -8,7 +8,16 @@ from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import pytest
-from helpers import CALENDAR, EARLY, GROUPS, ORGANISER, PRELIMINARY_START, SECOND, TRACKS, roster
+from helpers import (
+    CALENDAR,
+    EARLY,
+    GROUPS,
+    ORGANISER,
+    PRELIMINARY_START,
+    SECOND,
+    TRACKS,
+    member,
+)
 
 from domain import errors
 from domain.accounts import Actor, Role
@@ -67,17 +76,23 @@ def approved_team(
     approve: bool = True,
     tracks=((1, "self_owned"), (7, "self_built")),
 ):
-    """A registered team, submitted for review and, unless told, approved."""
+    """A team formed (its leader registers, the others accept), submitted for review and,
+    unless told, approved."""
     contest, by = desk.contest(contest_id), ORGANISER.account_id
+    first, *others = people
     team = Team.register(
         team_id=uuid4(),
         contest=contest,
         name="-".join(people),
         language="zh",
-        members=roster(*people),
+        members=[member(first, leader=True)],
         by=by,
         now=EARLY,
     )
+    for person in others:
+        token_hash = f"token-{person}"
+        team.invite(token_hash=token_hash, email_key="k", contest=contest, by=by, now=EARLY)
+        team.join(member(person), token_hash=token_hash, contest=contest, now=EARLY)
     for track, group in tracks:
         team.enter_track(track, group, contest=contest, by=by, now=EARLY)
     team.attach_document(

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from click.testing import CliRunner
 
 from ledger.ledger import Ledger
 from ledger.settings import Settings
-from tests.ledger.history import NOW, make_settings
+from tests.ledger.history import huiyan_for, make_settings
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -25,21 +24,9 @@ def sqlite_settings(tmp_path) -> Settings:
 
 
 @pytest.fixture
-def cli(monkeypatch):
+def cli():
     """Run ``huiyan`` in-process with the environment of the given settings."""
-
-    def run(settings: Settings, *args: str):
-        from huiyan_cli import main
-
-        env = {
-            "HUIYAN_HOME": str(settings.home),
-            "HUIYAN_DATABASE_URL": settings.database_url,
-            "HUIYAN_LEDGER_ORIGIN": settings.origin,
-            "HUIYAN_CLOCK": NOW.isoformat(),
-        }
-        return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
-
-    return run
+    return huiyan_for
 
 
 def open_ledger(settings: Settings) -> Ledger:

@@ -47,3 +47,18 @@ def fill(settings: Settings, dossiers: int, notes: int = 1) -> Dossiers:
             dossier.note(f"note {n}")
         app.save(dossier)
     return app
+
+
+def huiyan_for(settings: Settings, *args: str):
+    """``huiyan`` run in-process with the environment of the given settings."""
+    from click.testing import CliRunner
+
+    from huiyan_cli import main
+
+    env = {
+        "HUIYAN_HOME": str(settings.home),
+        "HUIYAN_DATABASE_URL": settings.database_url,
+        "HUIYAN_LEDGER_ORIGIN": settings.origin,
+        "HUIYAN_CLOCK": NOW.isoformat(),
+    }
+    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)

@@ -9,7 +9,7 @@ import pytest
 from pypdf import PdfWriter
 
 from domain import errors
-from tests.flows import EXAMPLES, PASSWORD, Huiyan
+from tests.flows import EXAMPLES, PASSWORD, Huiyan, form_team
 from web.uploads import check_pdf, merge_pdfs
 
 CLOCK = "2026-06-25T23:59:59+08:00"  # a second before the registration deadline
@@ -35,14 +35,17 @@ def run(huiyan):
 
 def ok(result) -> str:
     assert result.exit_code == 0, result.output
-    return result.output.strip()
+    return result.stdout.strip()
 
 
-def test_registration_through_the_cli(run, tmp_path):
+def test_registration_through_the_cli(run, huiyan, tmp_path):
     ok(run("contest", "create", "--file", str(EXAMPLES / "contest-2026.yaml")))
     version = ok(run("rules", "publish", "--file", str(EXAMPLES / "rules-2026.yaml")))
     assert version.startswith("1 ")
-    team = ok(run("team", "register", "--file", str(EXAMPLES / "team-yongjiang.yaml")))
+    # the organiser registers no team: a team is registered by its leader
+    refused = run("team", "register", "--file", str(EXAMPLES / "team-yongjiang.yaml"))
+    assert refused.exit_code == 2 and "[account.not_permitted]" in refused.output
+    team = form_team(huiyan, "yongjiang", clock=CLOCK)
     refused = run("review", "reject", team, "--reason", "x")
     assert refused.exit_code == 2 and "[team.status_forbids]" in refused.output
     assert ok(run("team", "submit", team)) == "submitted"
@@ -54,17 +57,21 @@ def test_registration_through_the_cli(run, tmp_path):
     ok(run("review", "approve", team))
     shown = json.loads(ok(run("team", "show", team, "--json")))
     assert shown["status"] == "approved" and shown["language"] == "zh"
+    assert len(shown["members"]) == 3  # the leader and the two who accepted
     assert shown["documents"]["identity_proof"]["pages"] == 2  # two PDFs merged into one
     assert [d["decision"] for d in shown["decisions"]] == ["rejected", "approved"]
     assert "韦明远" not in json.dumps(shown, ensure_ascii=False)  # no personal content
-    # the same people cannot form a second team; the refused team leaves no key behind
+    # the same leader (by identity document) cannot form a second team under another
+    # account; the refused team leaves no key behind
+    huiyan.own_account("copycat", clock=CLOCK)
     keys = tmp_path / "home" / "keys" / "subjects"
     before = sorted(keys.iterdir())
-    again = run("team", "register", "--file", str(EXAMPLES / "team-yongjiang.yaml"))
+    again = run("team", "register", "--file", str(EXAMPLES / "team-yongjiang.yaml"),
+                who="copycat")  # fmt: skip
     assert again.exit_code == 2 and "[team.person_taken]" in again.output
     assert sorted(keys.iterdir()) == before
 
-    beibu = ok(run("team", "register", "--file", str(EXAMPLES / "team-beibu.yaml")))
+    beibu = form_team(huiyan, "beibu", clock=CLOCK)
     imported = ok(
         run(
             "blacklist",

@@ -55,11 +55,19 @@ def test_id_card_numbers_of_the_wrong_shape_are_refused(number, problem):
         identity.id_card_number(number)
 
 
+def example_people() -> list:
+    """Every person of the example files: the leaders' records and the member files."""
+    leaders = [intake.load_team(path).leader for path in sorted(EXAMPLES.glob("team-*.yaml"))]
+    members = [intake.load_member(path) for path in sorted(EXAMPLES.glob("members/*.yaml"))]
+    return leaders + members
+
+
 def test_the_examples_resident_ids_are_valid():
-    for name in ("yongjiang", "lijiang", "beibu"):
-        for member in intake.load_team(EXAMPLES / f"team-{name}.yaml").members:
-            if member.identity.type == "id_card":
-                assert identity.id_card_number(member.identity.number) == member.identity.number
+    people = example_people()
+    assert len(people) == 7
+    for person in people:
+        if person.identity.type == "id_card":
+            assert identity.id_card_number(person.identity.number) == person.identity.number
 
 
 # --- passports ---------------------------------------------------------------------------------
@@ -84,8 +92,9 @@ def test_passport_numbers_fold_to_one_and_look_alikes_are_refused():
 
 
 def test_the_lijiang_passport_is_stored_as_swe():
-    team = intake.load_team(EXAMPLES / "team-lijiang.yaml")
-    assert [m.identity.text for m in team.members] == [
+    leader = intake.load_team(EXAMPLES / "team-lijiang.yaml").leader
+    member = intake.load_member(EXAMPLES / "members" / "lijiang-berg.yaml")
+    assert [leader.identity.text, member.identity.text] == [
         "id_card:450305199504040042",
         "passport:SWE:AB1234567",
     ]

@@ -20,11 +20,11 @@ from domain.signatures import Manifest, check
 from ledger.application import open_application
 from ledger.settings import Settings
 from tests.flows import (
-    EXAMPLES,
     PASSWORD,
     REGISTRATION_TIME,
     Huiyan,
     approved_team,
+    form_team,
 )
 
 LATER = "2026-06-20T10:40:00+08:00"  # within the 15 minutes of a lock-out
@@ -197,8 +197,7 @@ def test_a_signature_moved_to_another_record_or_a_changed_field_is_refused(huiya
 
 
 def test_a_wrong_password_signs_nothing(huiyan, team):
-    beibu = huiyan.ok("team", "register", "--file", str(EXAMPLES / "team-beibu.yaml"),
-                      clock=REGISTRATION_TIME)  # fmt: skip
+    beibu = form_team(huiyan, "beibu")
     huiyan.ok("team", "submit", beibu, clock=REGISTRATION_TIME)
     before = rows(huiyan, "SELECT count(*) FROM ledger_events")[0][0]
     person = huiyan.people["organiser"]
@@ -214,8 +213,7 @@ def test_a_forged_personal_signature_is_found_by_verify(huiyan, team):
     make a personal signature: verify names the entry."""
     settings = Settings.from_env({**huiyan.env})
     app = open_application(Registration, settings)
-    beibu = huiyan.ok("team", "register", "--file", str(EXAMPLES / "team-beibu.yaml"),
-                      clock=REGISTRATION_TIME)  # fmt: skip
+    beibu = form_team(huiyan, "beibu")
     huiyan.ok("team", "submit", beibu, clock=REGISTRATION_TIME)
     _, event, _ = approval(huiyan)
     copied = event.state["personal_signature"]
@@ -250,8 +248,7 @@ def test_old_signatures_verify_after_a_password_change_and_a_lost_password(huiya
     huiyan.people["organiser"].password = PASSWORD
     huiyan.signed_in_at.clear()
     assert "verified" in huiyan.ok("signatures", "verify", str(position), who=None)
-    beibu = huiyan.ok("team", "register", "--file", str(EXAMPLES / "team-beibu.yaml"),
-                      clock=REGISTRATION_TIME)  # fmt: skip
+    beibu = form_team(huiyan, "beibu")
     huiyan.ok("team", "submit", beibu, clock=REGISTRATION_TIME)
     huiyan.ok("review", "reject", beibu, "--reason", "blurred", clock=REGISTRATION_TIME)
     rejected = position_of(huiyan, "Team.Rejected")

@@ -11,13 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.flows import EXAMPLES, REGISTRATION_TIME, Huiyan, approved_team
+from tests.flows import Huiyan, approved_team, form_team
 
 ROLES = ("anonymous", "leader", "member", "other_leader", "organiser", "expert", "arbitrator",
          "compliance", "auditor")  # fmt: skip
 NOT_SIGNED_IN = "not signed in"
 ROLE = "[account.not_permitted]"
 NOT_YOURS = "[team.not_yours]"
+# The people behind the roles: the team's leader and a member, and another team's leader.
+LOGINS = {"leader": "lead-yongjiang", "member": "yongjiang-huang", "other_leader": "lead-lijiang"}
 
 
 @dataclass
@@ -32,11 +34,7 @@ def world(tmp_path_factory) -> World:
     work = tmp_path_factory.mktemp("matrix")
     huiyan = Huiyan(work / "home", f"sqlite:///{work / 'ledger.sqlite3'}")
     team = approved_team(huiyan)
-    other = huiyan.ok("team", "register", "--file", str(EXAMPLES / "team-lijiang.yaml"),
-                      clock=REGISTRATION_TIME)  # fmt: skip
-    huiyan.account("leader", "team_member", "--team", team, "--leader")
-    huiyan.account("member", "team_member", "--team", team)
-    huiyan.account("other_leader", "team_member", "--team", other, "--leader")
+    form_team(huiyan, "lijiang")
     huiyan.account("expert", "expert")
     huiyan.account("arbitrator", "arbitrator")
     huiyan.account("compliance", "compliance_officer")
@@ -91,7 +89,7 @@ MATRIX = [
     ],
 )
 def test_read_matrix(world, command, arguments, role, expected):
-    who = None if role == "anonymous" else role
+    who = None if role == "anonymous" else LOGINS.get(role, role)
     result = world.huiyan(*arguments(world), who=who)
     if expected == "ok":
         assert result.exit_code == 0, result.output
@@ -101,7 +99,7 @@ def test_read_matrix(world, command, arguments, role, expected):
 
 @pytest.mark.parametrize("role", [role for role in ROLES if role != "organiser"])
 def test_only_the_organiser_decides_a_registration(world, role):
-    who = None if role == "anonymous" else role
+    who = None if role == "anonymous" else LOGINS.get(role, role)
     result = world.huiyan("review", "reject", world.team, "--reason", "x", "--password-stdin",
                           stdin="whatever password\n", who=who)  # fmt: skip
     expected = NOT_SIGNED_IN if role == "anonymous" else ROLE

@@ -16,16 +16,20 @@ from domain.submissions import Status as SubmissionStatus
 from domain.team_overview import LOG_LINES
 from scoring.synth import make_dataset
 from tests.flows import (
-    EXAMPLES,
     REGISTRATION_TIME,
     ROUND_TIME,
     Huiyan,
     approved_team,
+    form_team,
     ready_to_submit,
     submit,
 )
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
+# People of the example teams, as form_team signs them in: a member of Yongjiang who is not
+# its leader, and Lijiang's leader.
+YONG_MEMBER = "yongjiang-huang"
+LI_LEADER = "lead-lijiang"
 
 
 @pytest.fixture
@@ -90,8 +94,9 @@ def test_overview_messages_have_both_languages_with_the_same_facts():
 
 def test_quota_failures_and_logs_as_the_team_sees_them(huiyan, tmp_path):
     team = ready_to_submit(huiyan, tmp_path)  # Yongjiang (zh): tracks 1 and 7; track 7's set
-    huiyan.account("yong-member", "team_member", "--team", team)  # a member, not the leader
-    _, before = status(huiyan, team, "yong-member")
+    member = json.loads(huiyan.ok("whoami", who=YONG_MEMBER))
+    assert (member["team"], member["leader"]) == (team, False)  # a member, not the leader
+    _, before = status(huiyan, team, YONG_MEMBER)
     assert (left(before, 7), left(before, 1), before["submissions"]) == ((3, 60), (3, 60), [])
 
     # The debug phase is open, but the set is hidden: the run shows its reason, never its log.
@@ -99,7 +104,7 @@ def test_quota_failures_and_logs_as_the_team_sees_them(huiyan, tmp_path):
     model = chatty_crash(tmp_path)
     hidden_run = submit(huiyan, team, tmp_path, model=model)
     huiyan.ok("dispatcher", "--once")
-    text, facts = status(huiyan, team, "yong-member")
+    text, facts = status(huiyan, team, YONG_MEMBER)
     assert (left(facts, 7), left(facts, 1)) == ((2, 59), (3, 60))
     assert track(facts, 7)["used_today"] == track(facts, 7)["used_total"] == 1
     (shown,) = facts["submissions"]
@@ -118,7 +123,7 @@ def test_quota_failures_and_logs_as_the_team_sees_them(huiyan, tmp_path):
     later = "2026-08-03T15:00:00+08:00"
     debug_run = submit(huiyan, team, tmp_path, model=model, clock=later)
     huiyan.ok("dispatcher", "--once", clock=later)
-    text, facts = status(huiyan, team, "yong-member", clock=later)
+    text, facts = status(huiyan, team, YONG_MEMBER, clock=later)
     assert [entry["id"] for entry in facts["submissions"]] == [debug_run, hidden_run]
     tail = facts["submissions"][0]["failure"]["log_tail"]
     assert len(tail) == LOG_LINES and tail[-2:] == ["line 39", "boom"]
@@ -128,10 +133,10 @@ def test_quota_failures_and_logs_as_the_team_sees_them(huiyan, tmp_path):
     assert left(facts, 7) == (1, 58)
 
     # Contest days are Asia/Shanghai days: 23:59:59 there is still the same day...
-    _, facts = status(huiyan, team, "yong-member", clock="2026-08-03T15:59:59+00:00")
+    _, facts = status(huiyan, team, YONG_MEMBER, clock="2026-08-03T15:59:59+00:00")
     assert (facts["contest_day"], left(facts, 7)) == ("2026-08-03", (1, 58))
     # ... and at 00:30 there (16:30 UTC, still the 3rd in UTC) the daily quota is back.
-    _, facts = status(huiyan, team, "yong-member", clock="2026-08-03T16:30:00+00:00")
+    _, facts = status(huiyan, team, YONG_MEMBER, clock="2026-08-03T16:30:00+00:00")
     assert (facts["contest_day"], left(facts, 7), left(facts, 1)) == (
         "2026-08-04",
         (3, 58),
@@ -140,20 +145,18 @@ def test_quota_failures_and_logs_as_the_team_sees_them(huiyan, tmp_path):
 
     # Once the phase is closed, no log is shown any more.
     huiyan.ok("debug-phase", "close", clock=later)
-    text, facts = status(huiyan, team, "yong-member", clock=later)
+    text, facts = status(huiyan, team, YONG_MEMBER, clock=later)
     assert facts["submissions"][0]["failure"]["log_tail"] is None and "boom" not in text
 
 
 def test_each_team_reads_its_own_language_and_the_json_holds_the_same_facts(huiyan):
     yongjiang = approved_team(huiyan)  # language: zh
     at = {"clock": REGISTRATION_TIME}
-    lijiang = huiyan.ok("team", "register", "--file", str(EXAMPLES / "team-lijiang.yaml"), **at)
+    lijiang = form_team(huiyan, "lijiang")
     huiyan.ok("team", "submit", lijiang, **at)
     huiyan.ok("review", "approve", lijiang, **at)  # language: en
-    huiyan.account("li-leader", "team_member", "--team", lijiang, "--leader")
-    huiyan.account("yong-member", "team_member", "--team", yongjiang)
 
-    english, facts = status(huiyan, lijiang, "li-leader")
+    english, facts = status(huiyan, lijiang, LI_LEADER)
     assert facts["language"] == "en" and facts["leaderboard"] == {"published": False}
     (entry,) = facts["tracks"]
     assert (entry["track"], entry["group"], entry["rank"], entry["combined_score"]) == (
@@ -167,7 +170,7 @@ def test_each_team_reads_its_own_language_and_the_json_holds_the_same_facts(huiy
     # Only the organisation's own name (a fact, not a label) could be Chinese: none here.
     assert not CJK.search(english), english
 
-    chinese, facts = status(huiyan, yongjiang, "yong-member")
+    chinese, facts = status(huiyan, yongjiang, YONG_MEMBER)
     assert facts["language"] == "zh" and facts["leaderboard"] == {"published": False}
     assert [entry["track"] for entry in facts["tracks"]] == [1, 7]
     for entry in facts["tracks"]:
@@ -185,14 +188,12 @@ def test_each_team_reads_its_own_language_and_the_json_holds_the_same_facts(huiy
 
 def test_only_the_organiser_and_the_teams_own_members_may_look(huiyan):
     yongjiang = approved_team(huiyan)
-    at = {"clock": REGISTRATION_TIME}
-    lijiang = huiyan.ok("team", "register", "--file", str(EXAMPLES / "team-lijiang.yaml"), **at)
-    huiyan.account("li-leader", "team_member", "--team", lijiang, "--leader")
+    lijiang = form_team(huiyan, "lijiang")  # registered, not yet submitted
     huiyan.account("expert", "expert")
-    for actor, key in (("li-leader", "[team.not_yours]"), ("expert", "[account.not_permitted]")):
+    for actor, key in ((LI_LEADER, "[team.not_yours]"), ("expert", "[account.not_permitted]")):
         for json_flag in ((), ("--json",)):
             result = huiyan("team", "status", yongjiang, *json_flag, who=actor)
             assert result.exit_code == 2, result.output
             (line,) = result.output.strip().splitlines()
             assert line.startswith("error: ") and line.endswith(key), line
-    assert huiyan("team", "status", lijiang, who="li-leader").exit_code == 0
+    assert huiyan("team", "status", lijiang, who=LI_LEADER).exit_code == 0
