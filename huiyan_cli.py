@@ -21,6 +21,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("web.people_cli", "logout"),
     ("web.people_cli", "whoami"),
     ("web.people_cli", "account"),
+    ("web.keys_cli", "keys"),
     ("web.cli", "team"),
     ("web.cli", "review"),
     ("web.cli", "blacklist"),

@@ -179,6 +179,9 @@ class Account(ContestAggregate):
         self.public_key = personal_public_key
         self.key_id = personal_key_id
         self.keys: list[str] = [personal_key_id] if personal_key_id else []
+        # A key pair made under a password someone else chose (an organiser opening the
+        # account, or replacing a lost password) is not yet the person's own to sign with.
+        self.own_key = by is None
 
     def change_credential(self, *, credential: str, by: UUID, now: datetime) -> None:
         self._credential_changed(credential=credential, by=by, at=require_aware(now, "now"))
@@ -224,6 +227,7 @@ class Account(ContestAggregate):
         self.credential = credential
         self.public_key, self.key_id = personal_public_key, personal_key_id
         self.keys.append(personal_key_id)
+        self.own_key = by == self.id
 
     def join_team(self, team_id: UUID, *, leader: bool, now: datetime) -> None:
         """One account, one team: a person registers a team (as its leader) or accepts an

@@ -97,6 +97,9 @@ InvitationNotFound = _error(
     "InvitationNotFound", "team.invitation_not_found", "No open invitation with this token."
 )
 MemberNotFound = _error("MemberNotFound", "team.member_not_found", "No such member.")
+OwnKeyRequired = _error(
+    "OwnKeyRequired", "signature.own_key", "Sign only with a key opened by one's own password."
+)
 SignatureInvalid = _error(
     "SignatureInvalid", "signature.invalid", "A personal signature that does not verify."
 )

@@ -90,6 +90,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "该账户不是本队成员。",
         "en": "That account is not a member of this team.",
     },
+    "signature.own_key": {
+        "zh": "您的签名密钥是在他人设定的密码下生成的："
+        "请先设置您自己的密码（huiyan account password），再签署决定。",
+        "en": "Your signing key was made under a password someone else chose: set your own "
+        "password first (huiyan account password), then sign.",
+    },
     "signature.invalid": {
         "zh": "个人签名无法验证（{why}），决定未记录。",
         "en": "The personal signature does not verify ({why}); nothing was recorded.",

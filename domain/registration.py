@@ -32,10 +32,12 @@ from domain.errors import (
     ContestNotFound,
     InvitationNotFound,
     NotPermitted,
+    OwnKeyRequired,
     PersonInAnotherTeam,
     SignatureRequired,
     TeamNameTaken,
 )
+from domain.key_decisions import KeyDecisions
 from domain.rules import RulesBook
 from domain.signatures import Signer, SigningAccount, signed_decision
 from domain.teams import Invitation, Member, PersonClaim, Team, TeamNameClaim
@@ -146,6 +148,21 @@ class Registration(ContestDesk):
         account.enrol_second_factor(credential=credential, now=now)
         self._save(account)
 
+    def take_own_key(
+        self, *, credential: str, public_key: str, actor: Actor, now: datetime
+    ) -> None:
+        """A person whose key pair was made under a password someone else chose sets their own
+        password and gets a new key pair only they can open (the old key signs no more)."""
+        account = self.account(actor.account_id)
+        account.replace_signing_key(
+            credential=credential,
+            public_key=public_key,
+            reason="own password set",
+            by=account.id,
+            now=now,
+        )
+        self._save(account)
+
     def replace_signing_key(
         self,
         account_id: UUID,
@@ -172,6 +189,8 @@ class Registration(ContestDesk):
         account = self.account(actor.account_id)
         if account.public_key is None or account.key_id is None:
             raise SignatureRequired(meaning="any")
+        if not account.own_key:
+            raise OwnKeyRequired()
         return SigningAccount(
             account_id=account.id,
             key_id=account.key_id,
@@ -450,6 +469,79 @@ class Registration(ContestDesk):
 
         self._signed(team, reject, meaning="rejected", actor=actor, signer=signer, now=now)
         self._save(team)
+
+    # --- the ledger's keys -----------------------------------------------------------------
+
+    def key_decisions(self, origin: str) -> KeyDecisions:
+        try:
+            return self.repository.get(KeyDecisions.create_id(origin))
+        except AggregateNotFoundError:
+            return KeyDecisions(origin=origin)
+
+    def record_key_rotation(
+        self,
+        origin: str,
+        *,
+        retired: str,
+        successor: str,
+        reason: str,
+        actor: Actor,
+        now: datetime,
+        signer: Signer | None = None,
+    ) -> None:
+        """The organiser's signed decision behind a rotation of the ledger's key."""
+
+        def rotated(target: KeyDecisions, signature: dict[str, Any] | None) -> None:
+            target.rotated(
+                retired=retired,
+                successor=successor,
+                reason=reason,
+                by=actor.account_id,
+                now=now,
+                personal_signature=signature,
+            )
+
+        self._decide_on_keys(origin, rotated, "rotated", actor=actor, signer=signer, now=now)
+
+    def record_key_revocation(
+        self,
+        origin: str,
+        *,
+        key_id: str,
+        from_position: int,
+        reason: str,
+        actor: Actor,
+        now: datetime,
+        signer: Signer | None = None,
+    ) -> None:
+        """The organiser's signed declaration that a ledger key is compromised."""
+
+        def revoked(target: KeyDecisions, signature: dict[str, Any] | None) -> None:
+            target.revoked(
+                key_id=key_id,
+                from_position=from_position,
+                reason=reason,
+                by=actor.account_id,
+                now=now,
+                personal_signature=signature,
+            )
+
+        self._decide_on_keys(origin, revoked, "declared", actor=actor, signer=signer, now=now)
+
+    def _decide_on_keys(
+        self,
+        origin: str,
+        decide: Callable[[KeyDecisions, dict[str, Any] | None], None],
+        meaning: str,
+        *,
+        actor: Actor,
+        signer: Signer | None,
+        now: datetime,
+    ) -> None:
+        actor.require(Role.ORGANISER, action="change the ledger's keys")
+        decisions = self.key_decisions(origin)
+        self._signed(decisions, decide, meaning=meaning, actor=actor, signer=signer, now=now)
+        self._save(decisions)
 
     # --- blacklists ------------------------------------------------------------------------
 

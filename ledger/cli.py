@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import getpass
 import json
 import sys
 import traceback
@@ -19,7 +18,6 @@ from typing import Any
 import click
 
 from audit.access_log import access_settings
-from ledger import rotation
 from ledger.checkpoint import CheckpointError, SignedCheckpoint, parse_note
 from ledger.keys import LedgerKeyError, VerifierKey, read_verifier_keys
 from ledger.ledger import Ledger, LedgerError, keyring_for
@@ -128,44 +126,13 @@ def checkpoint(as_json: bool, rebuild_tree: bool, stream: str) -> None:
 
 
 @ledger.command()
-@click.option("--rotate", is_flag=True, help="Hand the ledger over to a new signing key.")
-@click.option("--revoke", "revoke_id", metavar="KEY_ID", help="Mark a compromised key.")
-@click.option(
-    "--from",
-    "from_position",
-    type=int,
-    help="With --revoke: the first position the key is no longer trusted for.",
-)
-@click.option("--reason", default="", help="Why (required with --rotate and --revoke).")
 @stream_option
 @one_line_errors
-def keys(
-    rotate: bool, revoke_id: str | None, from_position: int | None, reason: str, stream: str
-) -> None:
-    """Print the ledger's public verifier keys (C2SP vkey lines), oldest first.
-
-    --rotate hands the ledger to a new key: the outgoing key signs the incoming one, the
-    handover is the first entry the new key signs, and the old private key is destroyed.
-    --revoke KEY_ID --from POSITION records that a (retired) key is compromised; verify then
-    flags every entry and checkpoint it signed from POSITION on.
-    """
+def keys(stream: str) -> None:
+    """Print the ledger's public verifier keys (C2SP vkey lines), oldest first. Rotating or
+    revoking a key is an organiser's signed decision: `huiyan keys rotate|revoke`."""
     settings = stream_settings(stream)
     keyring = keyring_for(settings)
-    if (rotate or revoke_id) and not reason.strip():
-        raise LedgerError("a key change is recorded with its reason: give --reason")
-    if rotate and revoke_id:
-        raise LedgerError("--rotate and --revoke are two acts: run them one after the other")
-    if revoke_id and from_position is None:
-        raise LedgerError("--revoke needs --from POSITION")
-    if rotate:
-        retired, new = rotation.rotate(settings, operator=getpass.getuser(), reason=reason.strip())
-        click.echo(f"# key {retired} retired, new active key {new.key_id}", err=True)
-    if revoke_id:
-        assert from_position is not None
-        rotation.revoke(
-            settings, revoke_id, from_position, operator=getpass.getuser(), reason=reason.strip()
-        )
-        click.echo(f"# key {revoke_id} revoked from position {from_position}", err=True)
     verifiers = keyring.verifier_keys()
     if not verifiers:
         raise LedgerError(f"no ledger keys in {keyring.folder} (none is made until first use)")

@@ -75,7 +75,7 @@ def revoke(
         raise LedgerKeyError(f"--from must be a position (0 or more), not {from_position}")
     if keyring.signing_key().key_id == key_id:
         raise LedgerKeyError(
-            f"key {key_id} is the active key: rotate first (`huiyan ledger keys --rotate`), "
+            f"key {key_id} is the active key: rotate first (`huiyan keys rotate`), "
             "then revoke it, so that the revocation is signed by a key the thief does not hold"
         )
     size = Ledger.from_settings(settings).size()

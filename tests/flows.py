@@ -29,6 +29,8 @@ SIGNING = {
     ("review", "reject"),
     ("rules", "publish"),
     ("blacklist", "clear"),
+    ("keys", "rotate"),
+    ("keys", "revoke"),
 }
 PRIVILEGED = {"organiser", "arbitrator", "compliance_officer", "audit_administrator"}
 PASSWORD = "correct horse battery staple"
@@ -92,6 +94,16 @@ class Huiyan:
         assert result.exit_code == 0, result.output
         return result.stdout.strip()
 
+    def own_password(self, person: Person, clock: str) -> None:
+        """The person sets their own password (here: the same text), which gives an account
+        someone else opened a key pair of its owner's own; it ends the session."""
+        self.sign_in(person, clock)
+        changed = self.raw("account", "password", "--password-stdin", clock=clock,
+                           stdin=f"{person.password}\n{person.password}\n",
+                           session=person.login)  # fmt: skip
+        assert changed.exit_code == 0, changed.output
+        self.signed_in_at.pop(person.login, None)
+
     def sign_in(self, person: Person, clock: str) -> None:
         code = person.code(clock)
         result = self.raw("login", "--login", person.login, "--password-stdin",
@@ -122,13 +134,16 @@ class Huiyan:
         raise AssertionError(f"no invitation to {email}")
 
     def account(self, login: str, role: str, *options: str, clock: str = REGISTRATION_TIME) -> str:
-        """Opens an account (the first one is the bootstrap organiser); a privileged person
-        enrols their TOTP second factor at once. Returns the account id."""
+        """Opens an account (the first one is the bootstrap organiser); the person sets their
+        own password and, in a privileged role, enrols their TOTP second factor at once.
+        Returns the account id."""
         by = "organiser" if self.people else None
         opened = self.ok("account", "create", "--login", login, "--role", role, *options,
                          "--password-stdin", stdin=f"{PASSWORD}\n{PASSWORD}\n", clock=clock,
                          who=by)  # fmt: skip
         person = self.people[login] = Person(login, PASSWORD)
+        if by is not None:
+            self.own_password(person, clock)
         if role in PRIVILEGED:
             self.sign_in(person, clock)
             shown = self.raw("account", "enrol-totp", "--password-stdin", clock=clock,

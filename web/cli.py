@@ -31,6 +31,8 @@ from domain.signatures import Manifest, Signer
 from domain.teams import Team
 from domain.time import SHANGHAI
 from ledger.blobs import BlobError, BlobStore
+from ledger.keys import LedgerKeyError
+from ledger.ledger import LedgerError
 from ledger.settings import Settings, SettingsError
 from ledger.vault import Vault, VaultError
 from web import intake, strict_files
@@ -164,6 +166,8 @@ def refusals_on_one_line(command: Callable[..., Any]) -> Callable[..., Any]:
             SessionError,
             SignInRefused,
             CredentialError,
+            LedgerKeyError,
+            LedgerError,
         ) as error:
             click.echo(f"error: {error}", err=True)
         finally:

@@ -249,7 +249,8 @@ def _pending_secret(desk: Desk, account_id: UUID, path: Path) -> str | None:
 @refusals_on_one_line
 def account_password(password_stdin: bool) -> None:
     """Change your password; your signing key is resealed under it (same key pair, so your
-    earlier signatures still verify). Every session ends."""
+    earlier signatures still verify). The first time, for an account someone else opened or
+    reset, you get a new key pair that only your password opens. Every session ends."""
     desk = Desk.open()
     name = session_name()
     person = desk.auth.signed_in(name, desk.now)
@@ -258,13 +259,23 @@ def account_password(password_stdin: bool) -> None:
     credential = open_credential(desk.vault, desk.blobs, person.id, person.credential)
     if not credential.password_matches(old):
         raise SignInRefused("wrong password: nothing was changed")
-    desk.app.change_password(
-        credential=seal_credential(
-            desk.vault, desk.blobs, person.id, credential.with_password(old, new)
-        ),
-        actor=person.actor,
-        now=desk.now,
-    )
+    if person.own_key:
+        desk.app.change_password(
+            credential=seal_credential(
+                desk.vault, desk.blobs, person.id, credential.with_password(old, new)
+            ),
+            actor=person.actor,
+            now=desk.now,
+        )
+    else:
+        # The old key was made under a password someone else knew: a new pair, one's own.
+        fresh, public_key = credential.with_new_key(new)
+        desk.app.take_own_key(
+            credential=seal_credential(desk.vault, desk.blobs, person.id, fresh),
+            public_key=public_key.hex(),
+            actor=person.actor,
+            now=desk.now,
+        )
     desk.auth.sessions.end(name)
     click.echo("password changed; sign in again", err=True)
 

@@ -11,10 +11,11 @@ import shutil
 import pytest
 from eventsourcing.application import Application
 
+from ledger import rotation
 from ledger.application import open_application
 from ledger.checkpoint import Checkpoint
 from ledger.key_history import KeyHistory, handover_message
-from ledger.keys import Keyring
+from ledger.keys import Keyring, LedgerKeyError
 from ledger.ledger import Ledger, keyring_for
 from ledger.persistence import RetiredKeyError
 from tests.ledger.attack import (
@@ -29,8 +30,9 @@ from tests.ledger.history import NOW, Dossier, Dossiers, fill
 
 
 def rotate(cli, settings) -> str:
-    result = cli(settings, "ledger", "keys", "--rotate", "--reason", "test")
-    assert result.exit_code == 0, result.output
+    """The ledger's own act (the organiser's signed decision around it is tested in
+    tests/web/test_key_decisions.py)."""
+    rotation.rotate(settings, operator="test", reason="test")
     return keyring_for(settings).signing_key().key_id
 
 
@@ -148,10 +150,7 @@ def test_a_revoked_key_is_flagged_from_its_position_on(settings, cli):
     fill(settings, 3)  # positions 0..5, all signed by the first key
     compromised = keyring_for(settings).signing_key().key_id
     rotate(cli, settings)
-    result = cli(
-        settings, "ledger", "keys", "--revoke", compromised, "--from", "3", "--reason", "leak"
-    )
-    assert result.exit_code == 0, result.output
+    rotation.revoke(settings, compromised, 3, operator="test", reason="leak")
     code, report = verify(cli, settings)
     assert code == 1
     flagged = [p["position"] for p in report["problems"] if p["kind"] == "revoked key"]
@@ -160,21 +159,17 @@ def test_a_revoked_key_is_flagged_from_its_position_on(settings, cli):
     assert flagged == list(range(3, handover_position(settings)))
 
 
-def test_the_active_key_cannot_be_revoked_and_bad_requests_are_one_line(settings, cli):
+def test_the_active_key_cannot_be_revoked_nor_an_unknown_one(settings, cli):
     fill(settings, 1)
     active = keyring_for(settings).signing_key().key_id
-    cases = [
-        (("--revoke", active, "--from", "0", "--reason", "x"), "is the active key"),
-        (("--revoke", "00000000", "--from", "0", "--reason", "x"), "no ledger key"),
-        (("--revoke", active, "--reason", "x"), "needs --from"),
-        (("--revoke", active, "--from", "0"), "give --reason"),
-        (("--rotate", "--revoke", active, "--from", "0", "--reason", "x"), "two acts"),
-    ]
     before = len(keys_of(settings))
-    for args, message in cases:
-        result = cli(settings, "ledger", "keys", *args)
-        assert result.exit_code == 2, args
-        assert message in result.output and result.output.count("\n") == 1
+    for key_id, position, message in [
+        (active, 0, "is the active key"),
+        ("00000000", 0, "no ledger key"),
+        (active, -1, "must be a position"),
+    ]:
+        with pytest.raises(LedgerKeyError, match=message):
+            rotation.revoke(settings, key_id, position, operator="test", reason="x")
     assert len(keys_of(settings)) == before
 
 

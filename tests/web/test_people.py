@@ -248,8 +248,13 @@ def test_old_signatures_verify_after_a_password_change_and_a_lost_password(huiya
     huiyan.people["organiser"].password = PASSWORD
     huiyan.signed_in_at.clear()
     assert "verified" in huiyan.ok("signatures", "verify", str(position), who=None)
+    # the key the other organiser made is not the person's own: it signs nothing ...
     beibu = form_team(huiyan, "beibu")
     huiyan.ok("team", "submit", beibu, clock=REGISTRATION_TIME)
+    refused = huiyan("review", "reject", beibu, "--reason", "blurred", clock=REGISTRATION_TIME)
+    assert refused.exit_code == 2 and "[signature.own_key]" in refused.output
+    # ... until they set their own password, which gives them a key pair of their own
+    huiyan.own_password(huiyan.people["organiser"], REGISTRATION_TIME)
     huiyan.ok("review", "reject", beibu, "--reason", "blurred", clock=REGISTRATION_TIME)
     rejected = position_of(huiyan, "Team.Rejected")
     assert "verified: rejected" in huiyan.ok("signatures", "verify", str(rejected), who=None)
