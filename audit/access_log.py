@@ -59,6 +59,7 @@ ANONYMOUS = "anonymous"
 SYSTEM = "huiyan"  # the service identity that applies a lock-out
 SIGNIN = "signin"
 LOCKOUT = "signin.lockout"
+SECOND_FACTOR = "signin.second_factor"
 FIELDS = ("who", "role", "action", "subject", "outcome", "origin", "at")
 
 GUARD_NAMESPACE = UUID("9d4f2c7e-5a1b-4e8c-8f3d-2b6a0c9e7d14")
@@ -73,6 +74,13 @@ G = TypeVar("G")
 
 class AccessLogError(ValueError):
     """An entry that may not be recorded as given; the message names the field."""
+
+
+class CodeReused(AccessLogError):
+    """A TOTP code that was already used (RFC 6238 §5.2: each code is good once)."""
+
+    def __init__(self) -> None:
+        super().__init__("this TOTP code was used already: wait for the next one")
 
 
 class LoginLocked(AccessLogError):
@@ -134,7 +142,10 @@ class AccessEntry(Aggregate):
 
 
 class SignInGuard(Aggregate):
-    """The lock-out state of one login; each of its changes is an access entry itself."""
+    """The lock-out state of one login, and the last TOTP step it used (a code is good once,
+    RFC 6238 §5.2); each of its changes is an access entry itself."""
+
+    last_code_step: int | None = None
 
     @staticmethod
     def create_id(login_key: str) -> UUID:
@@ -188,6 +199,35 @@ class SignInGuard(Aggregate):
             at=at,
         )
 
+    def code_used(self, *, account_id: str, role: str, step: int, origin: str, at: datetime
+                  ) -> None:  # fmt: skip
+        if self.last_code_step is not None and step <= self.last_code_step:
+            raise CodeReused()
+        self._code_used(
+            who=account_id,
+            role=role,
+            action=SECOND_FACTOR,
+            subject=self.login_key,
+            outcome="ok",
+            origin=origin,
+            at=at,
+            step=step,
+        )
+
+    @event("SecondFactorUsed")
+    def _code_used(
+        self,
+        who: str,
+        role: str,
+        action: str,
+        subject: str,
+        outcome: str,
+        origin: str,
+        at: datetime,
+        step: int,
+    ) -> None:
+        self.last_code_step = step
+
     @event("Failed")
     def _failed(
         self,
@@ -237,6 +277,7 @@ ENTRY_TOPICS = tuple(
         SignInGuard.Failed,  # type: ignore[attr-defined]
         SignInGuard.LockedOut,  # type: ignore[attr-defined]
         SignInGuard.Reset,  # type: ignore[attr-defined]
+        SignInGuard.SecondFactorUsed,  # type: ignore[attr-defined]
     )
 )
 
@@ -319,6 +360,24 @@ class AccessLog(Application):
                 self._plain_signin(account_id, role, login_key, "ok", origin, at)
 
         self._with_guard(login_key, attempt, create=False)
+
+    def last_code_step(self, login_key: str) -> int | None:
+        """The TOTP step the login used last; a code of that step or an earlier one is spent."""
+        guard = self._guard(login_key)
+        return guard.last_code_step if guard is not None else None
+
+    def code_used(
+        self, login_key: str, account_id: str, *, role: str, step: int, origin: str, at: datetime
+    ) -> None:
+        """Record that the login used the code of ``step``; :class:`CodeReused` when it (or a
+        later one) was used already, also by a racing sign-in."""
+        self._check_login(login_key, origin, at)
+
+        def attempt(guard: SignInGuard) -> None:
+            guard.code_used(account_id=account_id, role=role, step=step, origin=origin, at=at)
+            self.save(guard)
+
+        self._with_guard(login_key, attempt, create=True)
 
     def locked_until(self, login_key: str, at: datetime) -> datetime | None:
         """When the login's lock ends, if it is locked at ``at``; else None."""

@@ -22,9 +22,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from domain.accounts import Actor, Role
+from domain.accounts import Actor
 from domain.contest import Contest
-from domain.errors import NotPermitted, TeamNotYours
 from domain.messages import MESSAGES
 from domain.quota import SubmissionQuota, contest_day
 from domain.submissions import Submissions
@@ -33,7 +32,6 @@ from domain.time import require_aware, shanghai_text
 
 DEFAULT_LANGUAGE = "zh"  # a team that has not chosen yet reads the contest's own language
 LOG_LINES = 20  # of a debug-set run's log, the last lines shown
-_ACTION = "see a team's status"
 
 
 @dataclass(frozen=True)
@@ -42,16 +40,6 @@ class Standing:
 
     rank: int
     combined_score: float
-
-
-def require_may_see(actor: Actor, team_id: UUID) -> None:
-    """The organiser, or any member of that very team (not only its leader)."""
-    if actor.role is Role.ORGANISER:
-        return
-    if actor.role is not Role.TEAM_MEMBER:
-        raise NotPermitted(role=actor.role.value, action=_ACTION)
-    if actor.team_id != team_id:
-        raise TeamNotYours(team=team_id)
 
 
 def team_overview(
@@ -118,7 +106,7 @@ def read_team_overview(
     """The overview from the ledger's reads. ``read_log`` fetches a log by its SHA-256 (the
     caller's blob store); it is asked only while the debug phase is open, for failed runs,
     and ``team_view`` still decides whether the team may read it."""
-    require_may_see(actor, team_id)
+    actor.require_reader_of(team_id, "a team's status")
     team = app.team(team_id)
     contest = app.contest(team.contest_id)
     phase = app.debug_phase(contest.id)

@@ -80,6 +80,7 @@ class Desk:
             access=AccessLog.open(self.settings),
             sessions=SessionStore(self.settings.home, self.settings.keys_dir),
             session_minutes=self.settings.session_minutes,
+            single_use_codes=self.settings.clock is None,
         )
 
     def acting(self) -> Actor:

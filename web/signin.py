@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from audit.access_log import AccessLog, LoginLocked
+from audit.access_log import AccessLog, CodeReused, LoginLocked
 from domain.accounts import Account, Actor, Role
 from domain.errors import AccountNotFound
 from domain.registration import Registration
@@ -54,6 +54,9 @@ class Authenticator:
     access: AccessLog
     sessions: SessionStore
     session_minutes: int
+    # Each code is good once (RFC 6238 §5.2). Under a frozen rehearsal clock (HUIYAN_CLOCK,
+    # refused in production) time does not move, every code is the same, and this is off.
+    single_use_codes: bool = True
 
     # --- signing in ---------------------------------------------------------------------------
 
@@ -168,10 +171,20 @@ class Authenticator:
     ) -> None:
         if not code:
             raise SignInRefused(f"the role {account.role.value} gives a TOTP code (--totp)")
+        last = self.access.last_code_step(login_key) if self.single_use_codes else None
         try:
-            totp.check_code(credential.totp_secret or "", code, at=now, last_step=None)
-        except totp.TotpRefused:
-            self._failed(login_key, origin, now, "wrong TOTP code")
+            step = totp.check_code(credential.totp_secret or "", code, at=now, last_step=last)
+        except totp.TotpRefused as refused:
+            why = "TOTP code used already" if refused.reason == totp.REUSED else "wrong TOTP code"
+            self._failed(login_key, origin, now, why)
+        if self.single_use_codes:
+            try:
+                self.access.code_used(
+                    login_key, str(account.id), role=account.role.value, step=step,
+                    origin=origin, at=now,
+                )  # fmt: skip
+            except CodeReused as reused:
+                raise SignInRefused(str(reused)) from None
 
     def _failed(self, login_key: str, origin: str, now: datetime, why: str) -> None:
         until = self.access.sign_in_failed(login_key, origin=origin, at=now)

@@ -266,10 +266,13 @@ def team_status(team_id: UUID, as_json: bool) -> None:
     the organiser and the team's own members."""
     round_desk = RoundDesk.open()
     desk = round_desk.desk
+    acting = desk.acting()
+    desk.require_read(acting, team_id, "read.results", "a team's status")
+    desk.record_access(acting, "read.results", team_id, "ok")
     overview = read_team_overview(
         round_desk.submissions,
         team_id,
-        actor=desk.acting(),
+        actor=acting,
         now=desk.now,
         read_log=lambda digest: _log(round_desk, {"log_sha256": digest}),
     )

@@ -10,6 +10,7 @@ import sqlite3
 from datetime import UTC, datetime
 from uuid import UUID
 
+import pyotp
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -324,3 +325,18 @@ def test_whoami_names_the_signed_in_account(huiyan, team):
     assert huiyan.ok("logout", clock=REGISTRATION_TIME) == "signed out"
     gone = huiyan.raw("whoami", clock=REGISTRATION_TIME, session="organiser")
     assert gone.exit_code == 2 and "not signed in" in gone.output
+
+
+def test_a_totp_code_is_good_once_on_the_real_clock(huiyan, team):
+    """RFC 6238 §5.2: a code used for a sign-in or a signature is spent (the real clock:
+    HUIYAN_CLOCK unset; a frozen rehearsal clock repeats every code, so it cannot apply)."""
+    secret = huiyan.people["organiser"].totp_secret
+    code = pyotp.TOTP(secret).now()
+    first = huiyan.raw("login", "--login", "organiser", "--password-stdin", "--totp", code,
+                       stdin=PASSWORD + "\n", clock="", session="real")  # fmt: skip
+    assert first.exit_code == 0, first.output
+    again = huiyan.raw("login", "--login", "organiser", "--password-stdin", "--totp", code,
+                       stdin=PASSWORD + "\n", clock="", session="real")  # fmt: skip
+    assert again.exit_code == 2 and "used already" in again.output
+    used = access_entries(huiyan, "signin.second_factor")
+    assert [entry["outcome"] for entry in used] == ["ok"]
