@@ -7,14 +7,17 @@ alone, and reading it is itself recorded.
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import datetime
+from uuid import UUID
 
 import click
 
 from audit.signatures import verify_one
 from domain.accounts import Role
-from domain.errors import SignatureInvalid
+from domain.errors import DomainError, SignatureInvalid
+from domain.signatures import Manifest
 from domain.time import SHANGHAI
 from ledger.settings import Settings
 from web.cli import Desk, print_json, refusals_on_one_line
@@ -25,10 +28,25 @@ def signatures() -> None:
     """Personal signatures: check one offline."""
 
 
+# Who may see a signer's printed name (the manifest itself names only the account).
+NAME_READERS = (
+    Role.ORGANISER,
+    Role.ARBITRATOR,
+    Role.COMPLIANCE_OFFICER,
+    Role.AUDIT_ADMINISTRATOR,
+)
+
+
 @signatures.command("verify")
 @click.argument("position", type=click.IntRange(min=0))
 @click.option("--database-url", help="The ledger to read (default: this instance's).")
-def signatures_verify(position: int, database_url: str | None) -> None:
+@click.option(
+    "--show-name",
+    is_flag=True,
+    help="Also print the signer's printed name (signed-in organiser, arbitrator, compliance "
+    "officer or audit administrator; the read is in the access log).",
+)
+def signatures_verify(position: int, database_url: str | None, show_name: bool) -> None:
     """Check the personal signature of the entry at POSITION with the signer's public key
     as the ledger recorded it; exit 0 when it verifies, 1 when not, 2 when there is none."""
     settings = Settings.from_env()
@@ -46,6 +64,27 @@ def signatures_verify(position: int, database_url: str | None) -> None:
         f"position {position}: verified: {manifest.meaning} by {manifest.signer} "
         f"(key {manifest.key_id}) at {manifest.at}"
     )
+    if show_name:
+        printed_name(manifest)
+
+
+@refusals_on_one_line
+def printed_name(manifest: Manifest) -> None:
+    """The signer's printed name, unsealed for those entitled (the read is recorded)."""
+    desk = Desk.open()
+    acting = desk.acting()
+    signer = UUID(manifest.signer)
+    try:
+        acting.require(*NAME_READERS, action="read a signer's name")
+    except DomainError:
+        desk.record_access(acting, "read.person_name", signer, "refused")
+        raise
+    if manifest.name is None:
+        click.echo("printed name: (none recorded)")
+        return
+    record = json.loads(desk.vault.open_from(desk.blobs, signer, manifest.name))
+    desk.record_access(acting, "read.person_name", signer, "ok")
+    click.echo(f"printed name: {record['name']}")
 
 
 @click.command("access-log")

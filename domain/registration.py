@@ -87,7 +87,8 @@ class Registration(ContestDesk):
         """The first account may be opened by the operator alone (bootstrap); every later
         one by an organiser. Team members open their own (:meth:`open_own_account`)."""
         if actor is None:
-            if self._exists(BootstrapClaim.create_id()):
+            if self._exists(BootstrapClaim.create_id()) or role is not Role.ORGANISER:
+                # The one account opened by nobody is the first organiser.
                 raise NotPermitted(role="anonymous", action="open accounts")
         else:
             actor.require(Role.ORGANISER, action="open accounts")

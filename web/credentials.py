@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 from uuid import UUID
 
+from domain.names import hidden_character
 from ledger.blobs import BlobStore
 from ledger.vault import Vault
 from web.passwords import hash_password, verify_password
@@ -25,6 +26,7 @@ from web.personal_keys import (
 )
 
 MIN_PASSWORD = 12
+LOGIN_LENGTH = 64
 
 
 class CredentialError(ValueError):
@@ -84,6 +86,16 @@ class Credential:
             )
         except (ValueError, KeyError, TypeError, AttributeError, PersonalKeyError) as error:
             raise CredentialError(f"the stored credential is unusable: {error}") from None
+
+
+def check_login(login: str) -> None:
+    """A login is 1 to 64 characters with no space, control or hidden character: it is typed
+    at every sign-in, and a service's key file holds it beside the secret."""
+    if not 1 <= len(login) <= LOGIN_LENGTH or any(char.isspace() for char in login):
+        raise CredentialError(f"a login has 1 to {LOGIN_LENGTH} characters and no spaces")
+    hidden = hidden_character(login)
+    if hidden:
+        raise CredentialError(f"the login contains {hidden}, a character that cannot be seen")
 
 
 def check_password(password: str) -> None:

@@ -19,7 +19,13 @@ import click
 from domain.accounts import Account, Actor, Role
 from web import intake, strict_files, totp
 from web.cli import Desk, print_json, read_password, refusals_on_one_line
-from web.credentials import Credential, open_credential, seal_credential
+from web.credentials import (
+    Credential,
+    CredentialError,
+    check_login,
+    open_credential,
+    seal_credential,
+)
 from web.passwords import hash_password
 from web.sessions import SessionError, session_name
 from web.signin import SignInRefused, cli_origin, new_service_secret
@@ -103,35 +109,58 @@ def account_create(
     """Open an account; prints its id. The instance's first account (the bootstrap
     organiser) is opened without signing in; every later one by a signed-in organiser.
     A service identity gets a key file (printed) instead of a password."""
+    check_login(login)
     desk = Desk.open()
     acting = _organiser_or_bootstrap(desk)
     login_key = desk.vault.keyed_hash(login)
     account_id = Account.create_id(login_key)
     if Role(role) is Role.SERVICE:
-        secret = new_service_secret()
-        credential = Credential(login=login, password_hash=hash_password(secret))
-        public_key, person = None, None
-    else:
-        password = read_password(password_stdin, confirm=True)
-        credential, key = Credential.new(login, password)
-        public_key = key.hex()
-        record = json.dumps({"name": printed_name or login}, ensure_ascii=False).encode()
-        if not desk.vault.has_key(account_id):
-            desk.vault.create_key(account_id)
-        person = desk.vault.seal_to(desk.blobs, account_id, record)
+        _open_service(desk, login, acting)
+        return
+    password = read_password(password_stdin, confirm=True)
+    credential, key = Credential.new(login, password)
+    record = json.dumps({"name": printed_name or login}, ensure_ascii=False).encode()
+    if not desk.vault.has_key(account_id):
+        desk.vault.create_key(account_id)
     opened = desk.app.open_account(
         login_key=login_key,
         role=Role(role),
         credential=seal_credential(desk.vault, desk.blobs, account_id, credential),
         actor=acting,
         now=desk.now,
-        person=person,
-        public_key=public_key,
+        person=desk.vault.seal_to(desk.blobs, account_id, record),
+        public_key=key.hex(),
     )
     click.echo(opened)
-    if Role(role) is Role.SERVICE:
-        path = _write_service_key(desk.settings.keys_dir, login, secret)
-        click.echo(f"service key file: {path}", err=True)
+
+
+def _open_service(desk: Desk, login: str, acting: Actor | None) -> None:
+    """A service identity: its key file is written first (never over another), and taken
+    back if the account is refused, so a key file always proves an account that exists."""
+    secret = new_service_secret()
+    path = desk.settings.keys_dir / "services" / f"{login}.key"
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise CredentialError(f"a key file for the service {login!r} exists: {path}") from None
+    with os.fdopen(fd, "w") as stream:
+        stream.write(f"{login} {secret}\n")
+    account_id = Account.create_id(desk.vault.keyed_hash(login))
+    credential = Credential(login=login, password_hash=hash_password(secret))
+    try:
+        opened = desk.app.open_account(
+            login_key=desk.vault.keyed_hash(login),
+            role=Role.SERVICE,
+            credential=seal_credential(desk.vault, desk.blobs, account_id, credential),
+            actor=acting,
+            now=desk.now,
+        )
+    except BaseException:
+        path.unlink()
+        raise
+    click.echo(opened)
+    click.echo(f"service key file: {path}", err=True)
 
 
 @account.command("open")
@@ -146,6 +175,7 @@ def account_open(
 ) -> None:
     """Open your own team-member account (anyone); prints its id. Then sign in and either
     register a team (you lead it) or accept an invitation."""
+    check_login(login)
     desk = Desk.open()
     contact = strict_files.validated(
         Path("account open"),
@@ -179,15 +209,6 @@ def _organiser_or_bootstrap(desk: Desk) -> Actor | None:
         if desk.app.bootstrapped():
             raise
         return None
-
-
-def _write_service_key(keys_dir: Path, login: str, secret: str) -> Path:
-    path = keys_dir / "services" / f"{login}.key"
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as stream:
-        stream.write(f"{login} {secret}\n")
-    return path
 
 
 @account.command("enrol-totp")

@@ -340,3 +340,39 @@ def test_a_totp_code_is_good_once_on_the_real_clock(huiyan, team):
     assert again.exit_code == 2 and "used already" in again.output
     used = access_entries(huiyan, "signin.second_factor")
     assert [entry["outcome"] for entry in used] == ["ok"]
+
+
+def test_the_signers_printed_name_is_shown_to_those_entitled_only(huiyan, team):
+    position, _, _ = approval(huiyan)
+    shown = huiyan.ok("signatures", "verify", str(position), "--show-name")
+    assert shown.splitlines()[-1] == "printed name: organiser"
+    huiyan.account("expert-2", "expert")
+    refused = huiyan("signatures", "verify", str(position), "--show-name", who="expert-2")
+    assert refused.exit_code == 2 and "[account.not_permitted]" in refused.output
+    assert "printed name" not in refused.output
+    outcomes = [entry["outcome"] for entry in access_entries(huiyan, "read.person_name")]
+    assert outcomes == ["ok", "refused"]
+
+
+def test_the_first_account_is_an_organiser_and_logins_are_plain(tmp_path):
+    fresh = Huiyan(tmp_path / "fresh", f"sqlite:///{tmp_path / 'fresh.sqlite3'}")
+    service = fresh.raw("account", "create", "--login", "worker", "--role", "service",
+                        session=None)  # fmt: skip
+    assert service.exit_code == 2 and "[account.not_permitted]" in service.output
+    assert not (tmp_path / "fresh" / "keys" / "services" / "worker.key").exists()
+    spaced = fresh.raw("account", "open", "--login", "two words", "--name", "A", "--email",
+                       "a@example.org", "--password-stdin", session=None,
+                       stdin=f"{PASSWORD}\n{PASSWORD}\n")  # fmt: skip
+    assert spaced.exit_code == 2 and "no spaces" in spaced.output
+    hidden = fresh.raw("account", "open", "--login", "ad\u200bmin", "--name", "A", "--email",
+                       "a@example.org", "--password-stdin", session=None,
+                       stdin=f"{PASSWORD}\n{PASSWORD}\n")  # fmt: skip
+    assert hidden.exit_code == 2 and "ZERO WIDTH SPACE" in hidden.output
+
+
+def test_a_service_key_file_is_never_overwritten(huiyan, team):
+    path = huiyan.home / "keys" / "services" / "worker.key"
+    before = path.read_text()
+    again = huiyan("account", "create", "--login", "worker", "--role", "service")
+    assert again.exit_code == 2 and "exists" in again.output
+    assert path.read_text() == before
