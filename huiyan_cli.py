@@ -33,6 +33,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("scoring.synth.cli", "data"),
     ("workers.cli", "worker"),
     ("workers.cli", "dispatcher"),
+    ("web.read_models_cli", "read_models"),
 )
 
 

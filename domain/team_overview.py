@@ -16,7 +16,7 @@ combined score per track come in; without it the overview says plainly that ther
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -102,16 +102,24 @@ def read_team_overview(
     actor: Actor,
     now: datetime,
     read_log: Callable[[str], bytes | None] = lambda digest: None,
+    submission_ids: Iterable[UUID] | None = None,
 ) -> dict[str, Any]:
     """The overview from the ledger's reads. ``read_log`` fetches a log by its SHA-256 (the
     caller's blob store); it is asked only while the debug phase is open, for failed runs,
-    and ``team_view`` still decides whether the team may read it."""
+    and ``team_view`` still decides whether the team may read it. ``submission_ids``: the
+    team's submissions, oldest first, as a listing has them (each is still loaded from the
+    ledger by id); without it, the log is scanned for them."""
     actor.require_reader_of(team_id, "a team's status")
     team = app.team(team_id)
     contest = app.contest(team.contest_id)
     phase = app.debug_phase(contest.id)
     views = []
-    for found in app.submissions(team_id=team_id):
+    if submission_ids is None:
+        submission_ids = [found.id for found in app.submissions(team_id=team_id)]
+    for ident in submission_ids:
+        found = app.submission(ident)
+        if found.team_id != team_id:
+            continue
         log = None
         if phase.is_open and found.failure and found.failure.get("log_sha256"):
             log = _tail(read_log(found.failure["log_sha256"]), phase.log_cap)

@@ -152,8 +152,8 @@ def catch_up(
     page: int = PAGE,
 ) -> int:
     """Process every notification of the projection's topics after the tracked position, up
-    to the head; return how many events were processed. Events appended meanwhile are read
-    by the next call."""
+    to the head, including events appended while it runs (a job run in this process); return
+    how many events were processed."""
     view: TrackingRecorder = projection.view
     topics = list(projection.topics)
     processed = 0
@@ -165,7 +165,7 @@ def catch_up(
             last = view.max_tracking_id(name) or 0
             count = _process_page(projection, app, name, last, page, topics)
         processed += count
-        if count < page:
+        if not count:  # events appended while a page ran are read before returning
             return processed
 
 

@@ -37,6 +37,7 @@ from ledger.settings import Settings, SettingsError
 from ledger.vault import Vault, VaultError
 from web import intake, strict_files
 from web.credentials import CredentialError
+from web.read_models import listings
 from web.sessions import SessionError, SessionStore, session_name
 from web.signin import Authenticator, SignInRefused, cli_origin
 from web.uploads import read_pdfs
@@ -481,8 +482,9 @@ def team_list(slug: str | None, as_json: bool) -> None:
     """Every team of the contest, with overdue reviews flagged (the organiser)."""
     desk = Desk.open()
     desk.acting().require(Role.ORGANISER, action="list the teams")
-    teams = desk.app.teams(desk.contest(slug).id)
-    print_json([team_summary(found, desk.now) for found in teams])
+    # Which teams, from the listing; each summary from its aggregate, loaded by id.
+    teams = listings(desk.app).teams(desk.contest(slug).id)
+    print_json([team_summary(desk.app.team(found.id), desk.now) for found in teams])
 
 
 @team.command("roster")

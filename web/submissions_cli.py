@@ -37,6 +37,7 @@ from web.cli import (
     team,
 )
 from web.progress import progress_display
+from web.read_models import listings
 from web.strict_files import FileInvalid
 from web.uploads import read_pdf
 from workers.models import IntakeRefused, model_store, take_model, testset_store
@@ -221,7 +222,7 @@ def submission_list(team_id: UUID) -> None:
                 "status": found.status.value,
                 "submitted_at": found.submitted_at,
             }
-            for found in app.submissions(team_id=team_id)
+            for found in listings(app).submissions(team_id=team_id)
         ]
     )
 
@@ -275,6 +276,9 @@ def team_status(team_id: UUID, as_json: bool) -> None:
         actor=acting,
         now=desk.now,
         read_log=lambda digest: _log(round_desk, {"log_sha256": digest}),
+        submission_ids=[
+            found.id for found in listings(round_desk.submissions).submissions(team_id=team_id)
+        ],
     )
     if as_json:
         print_json(overview)

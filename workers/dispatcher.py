@@ -21,9 +21,10 @@ from eventsourcing.persistence import Tracking, TrackingRecorder
 from eventsourcing.projection import Projection
 from eventsourcing.utils import get_topic
 
+from ledger.read_models import LOG_NAME, catch_up
 from workers.queues import JobQueue, Stage
 
-TRACKING_NAME = "ledger"  # every application writes to one log, so one position covers all
+TRACKING_NAME = LOG_NAME  # every application writes to one log, so one position covers all
 BATCH = 100
 
 
@@ -47,21 +48,10 @@ class Dispatcher(Projection[TrackingRecorder]):
     def catch_up(self, app: Application) -> int:
         """Process every notification not yet tracked; return how many events were processed.
 
-        Works on SQLite and PostgreSQL alike (the library's subscription needs PostgreSQL's
-        LISTEN/NOTIFY). In-process jobs add events while this runs; they are read next round.
+        The same loop as every read model's (ledger.read_models.catch_up), on SQLite and
+        PostgreSQL alike. Events that in-process jobs add while this runs are read too.
         """
-        processed = 0
-        while True:
-            last = self.view.max_tracking_id(TRACKING_NAME) or 0
-            notifications = app.recorder.select_notifications(
-                start=last, limit=BATCH, topics=self.topics, inclusive_of_start=False
-            )
-            if not notifications:
-                return processed
-            for notification in notifications:
-                event = app.mapper.to_domain_event(notification)
-                self.process_event(event, Tracking(TRACKING_NAME, notification.id))
-                processed += 1
+        return catch_up(self, app, name=TRACKING_NAME, page=BATCH)
 
 
 def reconcile(queue: JobQueue, pending: list[tuple[Stage, str]]) -> list[tuple[Stage, str]]:

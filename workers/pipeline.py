@@ -14,6 +14,7 @@ from redis import Redis
 
 from domain.submissions import Submission
 from ledger.settings import Settings
+from web.read_models import listings
 from workers import jobs
 from workers.dispatcher import Dispatcher, reconcile
 from workers.queues import (
@@ -68,7 +69,9 @@ def dispatch_once(
     try:
         submissions = jobs.desk(settings)
         processed = dispatcher.catch_up(submissions)
-        pending = [(work.stage, str(work.submission_id)) for work in submissions.pending_work()]
+        # The listings, caught up the same way, say what waits: no scan of the whole log.
+        waiting = listings(submissions).pending_work()
+        pending = [(work.stage, str(work.submission_id)) for work in waiting]
         return processed, len(reconcile(dispatcher.queue, pending))  # type: ignore[arg-type]
     finally:
         dispatcher.queue = queue

@@ -187,3 +187,19 @@ def open_contest_elsewhere(desk: Submissions):
     )
     desk.save(contest)
     return contest.id
+
+
+def test_the_operator_rebuilds_from_zero_and_reads_the_rate(desk, tmp_path):
+    from click.testing import CliRunner
+
+    from huiyan_cli import main
+
+    contest_id, team_ids, submission_ids = play(desk)
+    view = listings(desk)
+    view.forget("ledger")  # a lost position: a plain catch-up would now insert twice
+    env = {"HUIYAN_HOME": str(tmp_path), "HUIYAN_DATABASE_URL": desk.factory.datastore.engine.url}
+    env["HUIYAN_DATABASE_URL"] = env["HUIYAN_DATABASE_URL"].render_as_string(hide_password=False)
+    result = CliRunner().invoke(main, ["read-models", "rebuild"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "events/s" in result.output
+    assert rows(view, contest_id) == expected(desk, team_ids, submission_ids)
