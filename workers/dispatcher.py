@@ -7,8 +7,9 @@ before tracking: after a crash the last event may be queued again, which the que
 claim turns into nothing.
 
 The reconciler is the safety net for what the log cannot see: a job that vanished (Redis
-restarted or was flushed) or whose worker died mid-run. It asks the domain which submissions
-still wait for a result and queues again every one whose job is neither waiting nor running.
+restarted or was flushed) or whose worker died mid-run. It asks the submissions listing which
+submissions still wait for a result and queues again every one whose job is neither waiting nor
+running.
 """
 
 from __future__ import annotations
