@@ -234,3 +234,26 @@ TeamAlreadyScreened = _error(
 ScreeningIncomplete = _error(
     "ScreeningIncomplete", "blacklist.screening_incomplete", "Teams of the screening are due."
 )
+# experts (issue 11, point 2)
+NotAnExpert = _error("NotAnExpert", "expert.not_expert", "Only an expert's account is enrolled.")
+ExpertNotEnrolled = _error(
+    "ExpertNotEnrolled", "expert.not_enrolled", "The expert acts only once enrolled."
+)
+ExpertAlreadyEnrolled = _error("ExpertAlreadyEnrolled", "expert.enrolled", "Enrolled once.")
+ExpertNotYours = _error(
+    "ExpertNotYours", "expert.not_yours", "An expert signs and declares only for themselves."
+)
+ExpertProfileIncomplete = _error(
+    "ExpertProfileIncomplete",
+    "expert.profile_incomplete",
+    "An expert has fields and organisations.",
+)
+AgreementNotPublished = _error(
+    "AgreementNotPublished", "expert.agreement_missing", "No confidentiality agreement yet."
+)
+AgreementUnchanged = _error(
+    "AgreementUnchanged", "expert.agreement_unchanged", "Publishing the same agreement again."
+)
+AgreementNotCurrent = _error(
+    "AgreementNotCurrent", "expert.agreement_not_current", "Only the version in force is signed."
+)

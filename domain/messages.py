@@ -468,4 +468,37 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "名单 {list} 的筛查尚有 {due} 支队伍未完成。",
         "en": "The screening against list {list} still has {due} teams to screen.",
     },
+    # experts (issue 11, point 2)
+    "expert.not_expert": {
+        "zh": "账户 {account} 不是专家账户。",
+        "en": "The account {account} is not an expert's account.",
+    },
+    "expert.not_enrolled": {
+        "zh": "该专家尚未由组织方登记。",
+        "en": "This expert has not been enrolled by the organiser.",
+    },
+    "expert.enrolled": {
+        "zh": "账户 {account} 已登记为专家。",
+        "en": "The account {account} is already enrolled as an expert.",
+    },
+    "expert.not_yours": {
+        "zh": "专家只能为本人签署协议或申报利益冲突。",
+        "en": "An expert signs and declares only for themselves.",
+    },
+    "expert.profile_incomplete": {
+        "zh": "登记专家须写明其专业领域和所在单位。",
+        "en": "An expert is enrolled with their fields and their organisations.",
+    },
+    "expert.agreement_missing": {
+        "zh": "组织方尚未发布保密协议。",
+        "en": "The organiser has not published a confidentiality agreement yet.",
+    },
+    "expert.agreement_unchanged": {
+        "zh": "该保密协议已是第 {version} 版，无需重复发布。",
+        "en": "This confidentiality agreement is already version {version}.",
+    },
+    "expert.agreement_not_current": {
+        "zh": "保密协议 {sha256} 不是现行版本（现行版本 {current}）。",
+        "en": "The agreement {sha256} is not the one in force ({current}).",
+    },
 }

@@ -30,13 +30,18 @@ from domain.errors import (
     ConcurrentChange,
     ContestAlreadyExists,
     ContestNotFound,
+    ExpertAlreadyEnrolled,
+    ExpertNotEnrolled,
+    ExpertNotYours,
     InvitationNotFound,
+    NotAnExpert,
     NotPermitted,
     OwnKeyRequired,
     PersonInAnotherTeam,
     SignatureRequired,
     TeamNameTaken,
 )
+from domain.experts import Agreement, Expert, conflict
 from domain.key_decisions import KeyDecisions
 from domain.rules import RulesBook
 from domain.signatures import Signer, SigningAccount, signed_decision
@@ -616,6 +621,129 @@ class Registration(ContestDesk):
 
         self._signed(team, clear, meaning="declared", actor=actor, signer=signer, now=now)
         self._save(team)
+
+    # --- experts (docs/people.md) -------------------------------------------------------
+
+    def expert(self, account_id: UUID) -> Expert:
+        return self._get(Expert, Expert.create_id(account_id), ExpertNotEnrolled())
+
+    def agreement(self, contest_id: UUID) -> Agreement:
+        return self._get_or_open(Agreement, contest_id)
+
+    def enrol_expert(
+        self,
+        contest_id: UUID,
+        account_id: UUID,
+        *,
+        fields: list[str],
+        organisations: list[str],
+        actor: Actor,
+        now: datetime,
+    ) -> UUID:
+        """The organiser enrols an expert's account with their fields and organisations."""
+        actor.require(Role.ORGANISER, action="enrol experts")
+        self.contest(contest_id)
+        if self.account(account_id).role is not Role.EXPERT:
+            raise NotAnExpert(account=account_id)
+        if self._exists(Expert.create_id(account_id)):
+            raise ExpertAlreadyEnrolled(account=account_id)
+        expert = Expert.enrol(
+            account_id=account_id,
+            contest_id=contest_id,
+            fields=fields,
+            organisations=organisations,
+            by=actor.account_id,
+            now=now,
+        )
+        self._save(expert, conflict=ExpertAlreadyEnrolled(account=account_id))
+        return expert.id
+
+    def publish_agreement(
+        self,
+        contest_id: UUID,
+        *,
+        sha256: str,
+        blob: str,
+        actor: Actor,
+        now: datetime,
+        signer: Signer | None = None,
+    ) -> int:
+        """The organiser publishes the confidentiality agreement's text by hash (signed
+        ``published``); returns its version. Experts sign each new version again."""
+        actor.require(Role.ORGANISER, action="publish the confidentiality agreement")
+        self.contest(contest_id)
+        agreement = self.agreement(contest_id)
+
+        def publish(target: Agreement, signature: dict[str, Any] | None) -> None:
+            target.publish(
+                sha256=sha256, blob=blob, by=actor.account_id, now=now,
+                personal_signature=signature,
+            )  # fmt: skip
+
+        self._signed(agreement, publish, meaning="published", actor=actor, signer=signer, now=now)
+        self._save(agreement)
+        return agreement.versions[-1]["version"]
+
+    def sign_agreement(
+        self,
+        account_id: UUID,
+        *,
+        agreement_sha256: str,
+        actor: Actor,
+        now: datetime,
+        signer: Signer | None = None,
+    ) -> int:
+        """The expert signs the agreement in force, by its hash (signed ``declared``);
+        returns its version."""
+        expert = self._own_expert(account_id, actor, "sign the confidentiality agreement")
+        current = self.agreement(expert.contest_id).current()
+
+        def sign(target: Expert, signature: dict[str, Any] | None) -> None:
+            target.sign_agreement(
+                agreement_sha256, current=current, now=now, personal_signature=signature
+            )
+
+        self._signed(expert, sign, meaning="declared", actor=actor, signer=signer, now=now)
+        self._save(expert)
+        return current["version"]
+
+    def declare_ties(
+        self,
+        account_id: UUID,
+        *,
+        organisations: list[str],
+        identity_keys: list[str],
+        actor: Actor,
+        now: datetime,
+        signer: Signer | None = None,
+    ) -> int:
+        """The expert's conflict-of-interest declaration (signed ``declared``): organisation
+        names and the keyed hashes of the identity documents of people they are tied to. It
+        supersedes the previous one; returns its number."""
+        expert = self._own_expert(account_id, actor, "declare conflicts of interest")
+
+        def declare(target: Expert, signature: dict[str, Any] | None) -> None:
+            target.declare(
+                organisations=organisations, identity_keys=identity_keys, now=now,
+                personal_signature=signature,
+            )  # fmt: skip
+
+        self._signed(expert, declare, meaning="declared", actor=actor, signer=signer, now=now)
+        self._save(expert)
+        return expert.declarations[-1]["number"]
+
+    def expert_conflict(self, account_id: UUID, team_id: UUID) -> str | None:
+        """Why this expert may not review this team, or None (:func:`domain.experts.conflict`)."""
+        expert = self.expert(account_id)
+        agreement = self.agreement(expert.contest_id)
+        return conflict(expert, self.team(team_id), agreement_sha256=agreement.current_sha256)
+
+    def _own_expert(self, account_id: UUID, actor: Actor, action: str) -> Expert:
+        """An expert acts for themselves only, once enrolled."""
+        actor.require(Role.EXPERT, action=action)
+        if actor.account_id != account_id:
+            raise ExpertNotYours()
+        return self.expert(account_id)
 
     # --- helpers ---------------------------------------------------------------------------
 
