@@ -25,6 +25,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("web.cli", "team"),
     ("web.cli", "review"),
     ("web.cli", "blacklist"),
+    ("web.experts_cli", "expert"),
     ("web.submissions_cli", "submit"),
     ("web.submissions_cli", "submission"),
     ("web.submissions_cli", "testset"),

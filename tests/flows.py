@@ -31,6 +31,9 @@ SIGNING = {
     ("blacklist", "clear"),
     ("keys", "rotate"),
     ("keys", "revoke"),
+    ("expert", "agreement"),
+    ("expert", "sign-agreement"),
+    ("expert", "declare"),
 }
 PRIVILEGED = {"organiser", "arbitrator", "compliance_officer", "audit_administrator"}
 PASSWORD = "correct horse battery staple"
