@@ -13,12 +13,15 @@ from datetime import datetime
 from uuid import UUID
 
 import click
+import sqlalchemy as sa
 
 from audit.signatures import verify_one
 from domain.accounts import Role
 from domain.errors import DomainError, SignatureInvalid
 from domain.signatures import Manifest
 from domain.time import SHANGHAI
+from ledger.cli import require_database
+from ledger.ledger import LedgerError
 from ledger.settings import Settings
 from web.cli import Desk, print_json, refusals_on_one_line
 
@@ -50,15 +53,18 @@ def signatures_verify(position: int, database_url: str | None, show_name: bool) 
     """Check the personal signature of the entry at POSITION with the signer's public key
     as the ledger recorded it; exit 0 when it verifies, 1 when not, 2 when there is none."""
     settings = Settings.from_env()
+    url = database_url or settings.database_url
     try:
-        manifest = verify_one(
-            database_url or settings.database_url, settings.events_table, position
-        )
+        require_database(url)
+        manifest = verify_one(url, settings.events_table, position)
     except SignatureInvalid as error:
         click.echo(f"position {position}: NOT VERIFIED: {error.message('en')}")
         sys.exit(1)
-    except LookupError as error:
+    except (LookupError, LedgerError) as error:
         click.echo(f"error: {error}", err=True)
+        sys.exit(2)
+    except sa.exc.SQLAlchemyError as error:
+        click.echo(f"error: cannot read the ledger: {type(error).__name__}", err=True)
         sys.exit(2)
     click.echo(
         f"position {position}: verified: {manifest.meaning} by {manifest.signer} "

@@ -97,6 +97,10 @@ def personal_events(url: str, table: str) -> Iterator[SignedEvent]:
 def check_event(event: SignedEvent, book: KeyBook) -> Manifest:
     """The event's manifest when its signature is good; SignatureInvalid says why not."""
     record = event.state.get(FIELD)
+    if record is None:
+        # The field exists only in decisions recorded since signatures became mandatory
+        # (older ones lack it): an empty one was written past the desk.
+        raise SignatureInvalid(why="the decision was recorded without its maker's signature")
     manifest = Manifest.from_record(record.get("manifest") if isinstance(record, dict) else None)
     try:
         signer = UUID(manifest.signer)
@@ -105,7 +109,11 @@ def check_event(event: SignedEvent, book: KeyBook) -> Manifest:
     public_key = book.in_force(signer, event.position)
     if public_key is None:
         raise SignatureInvalid(why="the signer had no personal key at that position")
-    if manifest.key_id != key_id_of(public_key):
+    try:
+        recorded_key_id = key_id_of(public_key)
+    except ValueError:
+        raise SignatureInvalid(why="the signer's recorded public key is malformed") from None
+    if manifest.key_id != recorded_key_id:
         raise SignatureInvalid(why="it names a key that was not the signer's key then")
     return check(
         record,
@@ -118,13 +126,14 @@ def check_event(event: SignedEvent, book: KeyBook) -> Manifest:
 
 
 def signed_events(url: str, table: str) -> Iterator[tuple[SignedEvent, KeyBook]]:
-    """Every event that carries a personal signature, with the keys known before it."""
+    """Every decision that must carry a personal signature (empty or not), with the keys
+    known before it."""
     book = KeyBook()
     for event in personal_events(url, table):
         public_key = event.state.get(_KEY_FIELD)
         if isinstance(public_key, str):
             book.enrol(event.originator_id, event.position, public_key)
-        if event.state.get(FIELD) is not None:
+        if FIELD in event.state:
             yield event, book
 
 

@@ -376,3 +376,46 @@ def test_a_service_key_file_is_never_overwritten(huiyan, team):
     again = huiyan("account", "create", "--login", "worker", "--role", "service")
     assert again.exit_code == 2 and "exists" in again.output
     assert path.read_text() == before
+
+
+def test_a_decision_written_past_the_desk_without_a_signature_is_found(huiyan, team):
+    """An insider who writes an approval through the application with no signature (the row
+    itself is validly chained and signed by the ledger) is named by verify."""
+    settings = Settings.from_env({**huiyan.env})
+    app = open_application(Registration, settings)
+    beibu = form_team(huiyan, "beibu")
+    huiyan.ok("team", "submit", beibu, clock=REGISTRATION_TIME)
+    found = app.team(UUID(beibu))
+    found.approve(by=UUID(int=1), now=datetime(2026, 6, 20, 3, tzinfo=UTC))
+    app.save(found)
+    unsigned = position_of(huiyan, "Team.Approved")
+    result = huiyan("ledger", "verify", who=None)
+    assert result.exit_code == 1 and "without its maker's signature" in result.output
+    refused = huiyan("signatures", "verify", str(unsigned), who=None)
+    assert refused.exit_code == 1 and "NOT VERIFIED" in refused.output
+
+
+def test_a_malformed_recorded_key_is_reported_not_a_crash():
+    from audit.signatures import KeyBook, SignedEvent, check_event
+
+    signer = UUID(int=7)
+    book = KeyBook()
+    book.enrol(signer, 0, "not hex at all")
+    manifest = dict(meaning="approved", topic="t", subject=str(UUID(int=8)), version=2,
+                    fields={}, signer=str(signer), key_id="k", name=None, at="x")  # fmt: skip
+    state = {"personal_signature": {"manifest": manifest, "signature": "00"}}
+    event = SignedEvent(5, "t", UUID(int=8), 2, state)
+    with pytest.raises(SignatureInvalid, match="malformed"):
+        check_event(event, book)
+
+
+def test_signatures_verify_on_no_ledger_is_one_line(huiyan, tmp_path):
+    missing = huiyan("signatures", "verify", "3", "--database-url",
+                     f"sqlite:///{tmp_path / 'nothing.sqlite3'}", who=None)  # fmt: skip
+    assert missing.exit_code == 2 and "no ledger database" in missing.output
+    assert not (tmp_path / "nothing.sqlite3").exists()
+    empty = tmp_path / "empty.sqlite3"
+    sqlite3.connect(empty).close()
+    unusable = huiyan("signatures", "verify", "3", "--database-url", f"sqlite:///{empty}",
+                      who=None)  # fmt: skip
+    assert unusable.exit_code == 2 and "cannot read the ledger" in unusable.output
