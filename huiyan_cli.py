@@ -15,6 +15,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("audit.demo", "demo"),
     ("audit.cli", "signatures"),
     ("audit.cli", "access_log"),
+    ("audit.certificate_cli", "certificate"),
     ("web.cli", "contest"),
     ("web.cli", "rules"),
     ("web.people_cli", "login"),
