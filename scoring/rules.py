@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -36,6 +37,18 @@ PRIMARY_METRIC = {
     8: "mean_auroc",
 }
 TIE_BREAKS = frozenset({"primary_metric", "efficiency", "submission_time"})
+FINAL_DIMENSIONS = (
+    "performance_and_efficiency",
+    "innovation_and_robustness",
+    "clinical_value_and_interpretability",
+    "engineering_and_wide_use",
+)
+AGGREGATIONS = ("mean", "trimmed_mean")
+TRIMMED_MEAN_MIN_EXPERTS = 5  # below this, dropping the extremes leaves too few sheets
+APPEAL_ITEMS = ("quality", "efficiency", "expert", "gates")  # what a team may appeal
+REMEDIES = ("rescore", "rereview", "correct")  # what an arbitrator may order
+AWARD_LANGUAGES = ("zh", "en")
+_SLUG = re.compile(r"[a-z][a-z0-9_]*")
 
 
 class RulesInvalid(ValueError):
@@ -84,6 +97,44 @@ class ExpertRubric:
 
 
 @dataclass(frozen=True)
+class ReviewRules:
+    """How the preliminary round's experts review a submission (``preliminary.review``)."""
+
+    experts_per_submission: int
+    aggregation: str  # "mean" | "trimmed_mean"
+    trim: int  # sheets dropped at each end by the trimmed mean; 0 for the mean
+    one_expert_per_team: bool  # an expert never reviews two tracks of the same team
+
+
+@dataclass(frozen=True)
+class AppealRules:
+    """Who may appeal what, when, and what an arbitrator may order (``appeals``)."""
+
+    window_days: int  # days after the track's results are published
+    items: tuple[str, ...]  # a subset of APPEAL_ITEMS
+    remedies: tuple[str, ...]  # a subset of REMEDIES
+    one_per_item: bool  # one appeal per team, track and item
+    arbitrators: int  # drawn per appeal
+
+
+@dataclass(frozen=True)
+class Award:
+    key: str  # a slug, e.g. "first_prize"
+    name: Mapping[str, str]  # {"zh": ..., "en": ...}
+    places: int  # teams of a track that receive it, given in order down the final ranking
+
+
+@dataclass(frozen=True)
+class FinalRules:
+    """The final round (``final``): who advances, how on-site experts score, the awards."""
+
+    advance_per_track: int
+    weights: Mapping[str, float]  # the four final dimensions; the same mapping as final_weights
+    scale_max: float  # an on-site expert scores each dimension in [0, scale_max]
+    awards: tuple[Award, ...]  # in order, best first; places add up to ≤ advance_per_track
+
+
+@dataclass(frozen=True)
 class Rules:
     version: str
     sha256: str
@@ -95,6 +146,9 @@ class Rules:
     final_weights: Mapping[str, float]
     tie_decimals: int
     tie_break: tuple[str, ...]
+    review: ReviewRules
+    appeals: AppealRules
+    final: FinalRules
 
     def track(self, number: int) -> TrackRules:
         return self.tracks[number]
@@ -152,18 +206,10 @@ def parse_rules(data: bytes) -> Rules:
         grades=rubric.grades("grades"),
     )
     rubric.finish()
+    review = _review(preliminary.section("review"))
     preliminary.finish()
-    final = root.section("final")
-    final_weights = final.weights(
-        "weights",
-        (
-            "performance_and_efficiency",
-            "innovation_and_robustness",
-            "clinical_value_and_interpretability",
-            "engineering_and_wide_use",
-        ),
-    )
-    final.finish()
+    appeals = _appeals(root.section("appeals"))
+    final = _final(root.section("final"))
     tie_break = root.names("tie_break")
     unknown = sorted(set(tie_break) - TIE_BREAKS)
     if unknown:
@@ -176,12 +222,89 @@ def parse_rules(data: bytes) -> Rules:
         tracks=MappingProxyType(tracks),
         weights=weights,
         expert_rubric=expert_rubric,
-        final_weights=final_weights,
+        final_weights=final.weights,
         tie_decimals=int(root.number("tie_decimals", low=0, high=15)),
         tie_break=tie_break,
+        review=review,
+        appeals=appeals,
+        final=final,
     )
     root.finish()
     return rules
+
+
+def _review(section: _Section) -> ReviewRules:
+    experts = section.integer("experts_per_submission", low=1)
+    aggregation = section.choice("aggregation", AGGREGATIONS)
+    trim = section.integer("trim", low=0)
+    if aggregation == "mean" and trim != 0:
+        raise RulesInvalid(section.key("trim"), "must be 0 when aggregation is mean")
+    if aggregation == "trimmed_mean":
+        if experts < TRIMMED_MEAN_MIN_EXPERTS:
+            raise RulesInvalid(
+                section.key("aggregation"),
+                f"trimmed_mean needs experts_per_submission ≥ {TRIMMED_MEAN_MIN_EXPERTS},"
+                f" got {experts}",
+            )
+        if trim < 1:
+            raise RulesInvalid(section.key("trim"), "must be ≥ 1 for trimmed_mean (0 is the mean)")
+        if experts - 2 * trim < 1:
+            raise RulesInvalid(
+                section.key("trim"),
+                f"dropping {trim} at each end of {experts} sheets leaves none",
+            )
+    review = ReviewRules(
+        experts_per_submission=experts,
+        aggregation=aggregation,
+        trim=trim,
+        one_expert_per_team=section.boolean("one_expert_per_team"),
+    )
+    section.finish()
+    return review
+
+
+def _appeals(section: _Section) -> AppealRules:
+    appeals = AppealRules(
+        window_days=section.integer("window_days", low=1),
+        items=section.subset("items", APPEAL_ITEMS),
+        remedies=section.subset("remedies", REMEDIES),
+        one_per_item=section.boolean("one_per_item"),
+        arbitrators=section.integer("arbitrators", low=1),
+    )
+    section.finish()
+    return appeals
+
+
+def _final(section: _Section) -> FinalRules:
+    weights = section.weights("weights", FINAL_DIMENSIONS)
+    advance = section.integer("advance_per_track", low=1)
+    scale_max = section.number("scale_max", low=0.0, open_low=True)
+    awards = tuple(_award(item) for item in section.sections("awards"))
+    keys = [award.key for award in awards]
+    if len(set(keys)) != len(keys):
+        raise RulesInvalid(section.key("awards"), "award keys must be distinct")
+    places = sum(award.places for award in awards)
+    if places > advance:
+        raise RulesInvalid(
+            section.key("awards"),
+            f"the awards give {places} places, more than the {advance} teams that advance",
+        )
+    section.finish()
+    return FinalRules(
+        advance_per_track=advance, weights=weights, scale_max=scale_max, awards=awards
+    )
+
+
+def _award(section: _Section) -> Award:
+    key = section.string("key")
+    if not _SLUG.fullmatch(key):
+        raise RulesInvalid(section.key("key"), "must be a slug: a-z, then a-z, 0-9 or _")
+    names = section.section("name")
+    name = {language: names.string(language) for language in AWARD_LANGUAGES}
+    names.finish()
+    award = Award(key=key, name=MappingProxyType(name), places=section.integer("places", low=1))
+    section.finish()
+    return award
 
 
 def _track(section: _Section, number: int) -> TrackRules:
@@ -258,6 +381,36 @@ class _Section:
         if not isinstance(value, str) or not value.strip():
             raise RulesInvalid(self.key(name), "must be a non-empty string")
         return value
+
+    def sections(self, name: str) -> list[_Section]:
+        """A non-empty list of mappings, each read as ``name[i]``."""
+        value = self._get(name)
+        if not isinstance(value, list) or not value:
+            raise RulesInvalid(self.key(name), "must be a non-empty list")
+        return [_Section(item, f"{self.key(name)}[{i}]") for i, item in enumerate(value)]
+
+    def boolean(self, name: str) -> bool:
+        value = self._get(name)
+        if not isinstance(value, bool):
+            raise RulesInvalid(self.key(name), f"must be true or false, got {value!r}")
+        return value
+
+    def integer(self, name: str, *, low: int) -> int:
+        value = self._get(name)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise RulesInvalid(self.key(name), f"must be a whole number, got {value!r}")
+        if value < low:
+            raise RulesInvalid(self.key(name), f"must be ≥ {low}, got {value!r}")
+        return value
+
+    def subset(self, name: str, options: Sequence[str]) -> tuple[str, ...]:
+        values = self.names(name)
+        unknown = [v for v in values if v not in options]
+        if unknown:
+            raise RulesInvalid(
+                self.key(name), f"unknown {unknown[0]!r}: must be among {', '.join(options)}"
+            )
+        return values
 
     def choice(self, name: str, options: Sequence[str]) -> str:
         value = self.string(name)

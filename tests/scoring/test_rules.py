@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scoring.rules import RulesInvalid, default_rules_path, load_rules, parse_rules, rules_sha256
+from scoring.rules import (
+    APPEAL_ITEMS,
+    REMEDIES,
+    RulesInvalid,
+    default_rules_path,
+    load_rules,
+    parse_rules,
+    rules_sha256,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT = default_rules_path().read_bytes()
@@ -39,6 +47,56 @@ def test_defaults_carry_the_published_figures():
     assert len(rules.track(8).params["labels"]) == 14
     assert rules.tie_break == ("primary_metric", "efficiency", "submission_time")
     assert rules.expert_rubric.top_grade == 5
+
+
+def test_defaults_carry_the_judging_appeal_and_final_rules():
+    rules = load_rules()
+    review = rules.review
+    assert (review.experts_per_submission, review.aggregation, review.trim) == (3, "mean", 0)
+    assert review.one_expert_per_team is True
+    appeals = rules.appeals
+    assert appeals.window_days == 5
+    assert appeals.items == APPEAL_ITEMS
+    assert appeals.remedies == REMEDIES
+    assert appeals.one_per_item is True
+    assert appeals.arbitrators == 1
+    final = rules.final
+    assert final.advance_per_track == 3
+    assert final.scale_max == 100
+    assert final.weights is rules.final_weights
+    assert [(a.key, a.places) for a in final.awards] == [
+        ("first_prize", 1),
+        ("second_prize", 1),
+        ("third_prize", 1),
+    ]
+    assert [a.name["zh"] for a in final.awards] == ["一等奖", "二等奖", "三等奖"]
+    assert final.awards[0].name["en"] == "First prize"
+
+
+def _trimmed(experts, trim):
+    def change(document):
+        document["preliminary"]["review"].update(
+            experts_per_submission=experts, aggregation="trimmed_mean", trim=trim
+        )
+
+    return change
+
+
+def test_a_trimmed_mean_within_bounds_is_accepted():
+    review = parse_rules(_edited(_trimmed(5, 2))).review
+    assert (review.experts_per_submission, review.aggregation, review.trim) == (
+        5,
+        "trimmed_mean",
+        2,
+    )
+
+
+def test_an_appeal_may_be_limited_to_some_items_and_remedies():
+    def change(document):
+        document["appeals"].update(items=["gates", "quality"], remedies=["rescore"])
+
+    appeals = parse_rules(_edited(change)).appeals
+    assert (appeals.items, appeals.remedies) == (("gates", "quality"), ("rescore",))
 
 
 def test_sha256_is_over_the_exact_bytes():
@@ -79,6 +137,78 @@ def test_sha256_is_over_the_exact_bytes():
             lambda d: d["gates"]["authenticity"].update(classes=["human", "phantom"]),
             "gates.authenticity.classes",
         ),
+        # preliminary.review
+        (lambda d: d["preliminary"].pop("review"), "preliminary.review"),
+        (
+            lambda d: d["preliminary"]["review"].pop("one_expert_per_team"),
+            "preliminary.review.one_expert_per_team",
+        ),
+        (
+            lambda d: d["preliminary"]["review"].update(experts_per_submission=0),
+            "preliminary.review.experts_per_submission",
+        ),
+        (
+            lambda d: d["preliminary"]["review"].update(experts_per_submission=3.0),
+            "preliminary.review.experts_per_submission",
+        ),
+        (
+            lambda d: d["preliminary"]["review"].update(aggregation="median"),
+            "preliminary.review.aggregation",
+        ),
+        (lambda d: d["preliminary"]["review"].update(trim=1), "preliminary.review.trim"),
+        (lambda d: d["preliminary"]["review"].update(trim=-1), "preliminary.review.trim"),
+        (_trimmed(4, 1), "preliminary.review.aggregation"),
+        (_trimmed(5, 0), "preliminary.review.trim"),
+        (_trimmed(5, 3), "preliminary.review.trim"),
+        (_trimmed(6, 3), "preliminary.review.trim"),
+        (
+            lambda d: d["preliminary"]["review"].update(one_expert_per_team="yes"),
+            "preliminary.review.one_expert_per_team",
+        ),
+        (
+            lambda d: d["preliminary"]["review"].update(expert_per_team=True),
+            "preliminary.review.expert_per_team",
+        ),
+        # appeals
+        (lambda d: d.pop("appeals"), "appeals"),
+        (lambda d: d["appeals"].pop("window_days"), "appeals.window_days"),
+        (lambda d: d["appeals"].update(window_days=0), "appeals.window_days"),
+        (lambda d: d["appeals"].update(window_days=True), "appeals.window_days"),
+        (lambda d: d["appeals"].update(items=[]), "appeals.items"),
+        (lambda d: d["appeals"].update(items=["quality", "ranking"]), "appeals.items"),
+        (lambda d: d["appeals"].update(items=["gates", "gates"]), "appeals.items"),
+        (lambda d: d["appeals"].update(remedies=["refund"]), "appeals.remedies"),
+        (lambda d: d["appeals"].update(remedies=[]), "appeals.remedies"),
+        (lambda d: d["appeals"].update(one_per_item=1), "appeals.one_per_item"),
+        (lambda d: d["appeals"].update(arbitrators=0), "appeals.arbitrators"),
+        (lambda d: d["appeals"].pop("arbitrators"), "appeals.arbitrators"),
+        (lambda d: d["appeals"].update(deadline=3), "appeals.deadline"),
+        # final
+        (lambda d: d["final"].pop("advance_per_track"), "final.advance_per_track"),
+        (lambda d: d["final"].update(advance_per_track=0), "final.advance_per_track"),
+        (lambda d: d["final"].update(scale_max=0), "final.scale_max"),
+        (lambda d: d["final"].update(scale_max="100"), "final.scale_max"),
+        (
+            lambda d: d["final"]["weights"].pop("engineering_and_wide_use"),
+            "final.weights.engineering_and_wide_use",
+        ),
+        (lambda d: d["final"]["weights"].update(engineering_and_wide_use=0.5), "final.weights"),
+        (lambda d: d["final"].update(awards=[]), "final.awards"),
+        (lambda d: d["final"].update(awards={"first_prize": 1}), "final.awards"),
+        (lambda d: d["final"].update(advance_per_track=2), "final.awards"),
+        (lambda d: d["final"]["awards"][1].update(key="first_prize"), "final.awards"),
+        (lambda d: d["final"]["awards"][0].update(key="First prize"), "final.awards[0].key"),
+        (lambda d: d["final"]["awards"][2].pop("places"), "final.awards[2].places"),
+        (lambda d: d["final"]["awards"][2].update(places=0), "final.awards[2].places"),
+        (lambda d: d["final"]["awards"][1]["name"].pop("en"), "final.awards[1].name.en"),
+        (lambda d: d["final"]["awards"][1]["name"].update(zh=" "), "final.awards[1].name.zh"),
+        (
+            lambda d: d["final"]["awards"][1]["name"].update(fr="Deuxième"),
+            "final.awards[1].name.fr",
+        ),
+        (lambda d: d["final"]["awards"][0].update(money=1), "final.awards[0].money"),
+        (lambda d: d["final"]["awards"].__setitem__(0, "first_prize"), "final.awards[0]"),
+        (lambda d: d["final"].update(prizes=[]), "final.prizes"),
     ],
 )
 def test_a_bad_rules_document_names_the_bad_key(change, key):
