@@ -36,6 +36,10 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("workers.cli", "worker"),
     ("workers.cli", "dispatcher"),
     ("web.read_models_cli", "read_models"),
+    ("web.judging_cli", "judging"),
+    ("web.judging_cli", "results"),
+    ("web.appeals_cli", "appeal"),
+    ("web.final_cli", "final"),
 )
 
 

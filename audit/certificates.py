@@ -16,19 +16,23 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from eventsourcing.utils import get_topic
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
 from audit.certificate_page import certificate_pdf
+from audit.signatures import decoded_state
+from domain.final_round import FinalRound
 from ledger.checkpoint import CheckpointError, parse_note
 from ledger.keys import VerifierKey
 from ledger.ledger import Ledger, LedgerError
 from ledger.merkle import ProofError, verify_inclusion
 
 FORMAT = "huiyan-certificate/v1"
+AWARDED_TOPIC = get_topic(FinalRound.Awarded)
 INFO_KEY = "/HuiyanCertificate"
 LANGUAGES = ("zh", "en")
 NOT_OURS = "not a valid huiyan award certificate"
@@ -54,6 +58,7 @@ class Certificate:
     track: int
     track_name: str
     team_name: str
+    team_id: str  # binds the certificate to the ledger's award (``ledger_problems``)
     award: Mapping[str, str]
     rank: int
     final_score: float
@@ -76,7 +81,7 @@ class Certificate:
 # --- evidence from the ledger -------------------------------------------------------------
 
 
-def ledger_evidence(ledger: Ledger, position: int, *, now: datetime | None = None) -> Evidence:
+def ledger_evidence(ledger: Ledger, position: int, *, now: datetime) -> Evidence:
     """The evidence for the entry at ``position``, against the latest checkpoint when it
     includes the entry, else against a fresh one signed at the head (``now`` is the time the
     ledger records with it: pass the one clock, ``Settings.now()``). The ledger checks the
@@ -85,7 +90,7 @@ def ledger_evidence(ledger: Ledger, position: int, *, now: datetime | None = Non
         raise LedgerError(f"no entry at position {position}")
     latest = ledger.latest_checkpoint()
     if latest is None or latest.checkpoint.tree_size <= position:
-        issued = ledger.issue_checkpoint(now or datetime.now(UTC))
+        issued = ledger.issue_checkpoint(now)
         if issued.checkpoint.tree_size <= position:
             raise LedgerError(
                 f"no entry at position {position}: the ledger holds "
@@ -152,6 +157,25 @@ def ledger_problems(certificate: Certificate, ledger: Ledger) -> list[str]:
         ]
     if entry.derived_leaf() != entry.leaf_hash:
         return [f"ledger: the entry at position {evidence.position} does not hash to its leaf"]
+    return award_problems(certificate, entry.topic, decoded_state(entry.state))
+
+
+def award_problems(certificate: Certificate, topic: str, state: dict[str, Any]) -> list[str]:
+    """The entry must be a track's awards and give this team this rank and score: evidence
+    copied from a genuine certificate onto another team's name proves nothing."""
+    where = f"ledger: the entry at position {certificate.evidence.position}"
+    if topic != AWARDED_TOPIC:
+        return [f"{where} is not an award ({topic})"]
+    given = [a for a in state.get("awards", []) if str(a.get("team_id")) == certificate.team_id]
+    if not given:
+        return [f"{where} does not name this team"]
+    rank, score = given[0].get("rank"), given[0].get("final_score")
+    if (
+        rank != certificate.rank
+        or not isinstance(score, float | int)
+        or (abs(float(score) - certificate.final_score) > 1e-9)
+    ):
+        return [f"{where} gives this team rank {rank} and score {score}, not the certificate's"]
     return []
 
 
@@ -203,6 +227,7 @@ def _certificate_of(record: Any) -> Certificate:
         track=_require(record["track"], int, "track"),
         track_name=_require(record["track_name"], str, "track_name"),
         team_name=_require(record["team_name"], str, "team_name"),
+        team_id=_require(record["team_id"], str, "team_id"),
         award=_texts(record["award"], "award"),
         rank=_require(record["rank"], int, "rank"),
         final_score=float(_require(record["final_score"], (int, float), "final_score")),

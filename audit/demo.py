@@ -38,6 +38,7 @@ from scoring.synth import make_dataset
 from web import totp
 from web.cli import Desk
 from web.demo import EXAMPLES, demo_organiser, play_registration
+from web.demo_judging import play_judging
 from web.progress import progress_display
 from web.submissions_cli import RoundDesk, add_testset, submit_model
 from workers.pipeline import FUNCTIONS, dispatch_once, open_dispatcher
@@ -207,7 +208,7 @@ def rehearse(fresh: bool) -> None:
     now = settings.clock or DEMO_CLOCK
     # Progress on stderr while a person watches; the summary below is stdout's, after it.
     with progress_display() as bar:
-        steps = bar.add_task("demo: registration", total=4)
+        steps = bar.add_task("demo: registration", total=5)
         registration = open_application(Registration, settings)
         summary = play_registration(settings, registration)
         credentials = write_credentials(settings, summary["organiser"])
@@ -223,6 +224,8 @@ def rehearse(fresh: bool) -> None:
             ),
         )
         submissions = open_application(Submissions, settings)
+        bar.update(steps, advance=1, description="demo: judging")
+        judged = play_judging(settings, registration, summary)
         bar.update(steps, advance=1, description="demo: checkpoint")
         ledger = Ledger.from_settings(settings)
         signed = ledger.issue_checkpoint(now)
@@ -251,6 +254,15 @@ def rehearse(fresh: bool) -> None:
     click.echo(f"  organiser login   in {credentials}")
     for ident in submitted:
         click.echo(f"  submission        {describe(registration, submissions.submission(ident))}")
+    for track, facts in judged["tracks"].items():
+        click.echo(
+            f"  review            track {track}: {facts['entries']} entries graded, published"
+        )
+    for line in judged["appeals"]:
+        click.echo(f"  appeal            {line}")
+    for track, prize, position, path in judged["certificates"]:
+        click.echo(f"  award             track {track}: {prize}, ledger position {position}")
+        click.echo(f"  certificate       {path}")
     click.echo(f"  ledger size       {report.size}")
     click.echo(f"  checkpoint        size {signed.checkpoint.tree_size}, key {signed.key_id}")
     click.echo(f"  root hash         {signed.checkpoint.root_hash.hex()}")

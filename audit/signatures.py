@@ -63,6 +63,11 @@ class KeyBook:
         return self.keys[account][index] if index >= 0 else None
 
 
+def decoded_state(state: bytes) -> dict[str, Any]:
+    """An entry's recorded event state, decoded as the ledger wrote it."""
+    return _transcoder().decode(bytes(state))
+
+
 def personal_events(url: str, table: str) -> Iterator[SignedEvent]:
     """The events that enrol a personal key or carry a personal signature, in ledger order.
     Only rows whose bytes mention either field are decoded."""

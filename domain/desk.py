@@ -8,8 +8,9 @@ repository: an aggregate is found by its id, whichever application saved it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TypeVar
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -17,10 +18,18 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
-from domain.accounts import Actor
+from domain.accounts import Account, Actor
 from domain.contest import Contest
-from domain.errors import ConcurrentChange, ContestNotFound, TeamNotFound
+from domain.errors import (
+    AccountNotFound,
+    ConcurrentChange,
+    ContestNotFound,
+    OwnKeyRequired,
+    SignatureRequired,
+    TeamNotFound,
+)
 from domain.rules import RulesBook
+from domain.signatures import Signer, SigningAccount, signed_decision
 from domain.teams import Team
 
 A = TypeVar("A", bound=Aggregate)
@@ -36,6 +45,52 @@ class ContestDesk(Application):
 
     def rules(self, contest_id: UUID) -> RulesBook:
         return self._get_or_open(RulesBook, contest_id)
+
+    def account(self, account_id: UUID) -> Account:
+        return self._get(Account, account_id, AccountNotFound())
+
+    def signing_account(self, actor: Actor) -> SigningAccount:
+        account = self.account(actor.account_id)
+        if account.public_key is None or account.key_id is None:
+            raise SignatureRequired(meaning="any")
+        if not account.own_key:
+            raise OwnKeyRequired()
+        return SigningAccount(
+            account_id=account.id,
+            key_id=account.key_id,
+            public_key=account.public_key,
+            name=account.person,
+        )
+
+    def _signed(
+        self,
+        aggregate: A,
+        decide: Callable[[A, dict[str, Any] | None], None],
+        *,
+        meaning: str,
+        actor: Actor,
+        signer: Signer | None,
+        now: datetime,
+    ) -> None:
+        """Plays a decision with the acting person's signature over its event; without a
+        signer (or with one that does not verify) nothing is decided."""
+        if signer is None:
+            raise SignatureRequired(meaning=meaning)
+        signed_decision(
+            aggregate,
+            decide,
+            meaning=meaning,
+            account=self.signing_account(actor),
+            signer=signer,
+            now=now,
+        )
+
+    def _exists(self, ident: UUID) -> bool:
+        try:
+            self.repository.get(ident)
+        except AggregateNotFoundError:
+            return False
+        return True
 
     def _team_for(self, team_id: UUID, actor: Actor, action: str) -> tuple[Team, Contest]:
         """The team and its contest, for an organiser or that team's leader."""

@@ -257,3 +257,95 @@ AgreementUnchanged = _error(
 AgreementNotCurrent = _error(
     "AgreementNotCurrent", "expert.agreement_not_current", "Only the version in force is signed."
 )
+# judging (issue 11): anonymised review, results, appeals, final round
+RoundNotOver = _error(
+    "RoundNotOver", "judging.round_not_over", "Judging starts once the preliminary round ends."
+)
+PseudonymInvalid = _error(
+    "PseudonymInvalid", "review.pseudonym_invalid", "A pseudonym reads T<track>-<4 hex>."
+)
+PseudonymTaken = _error("PseudonymTaken", "review.pseudonym_taken", "Pseudonyms are unique.")
+ReviewNotFound = _error("ReviewNotFound", "review.not_found", "No review under that pseudonym.")
+ReviewReportNotClean = _error(
+    "ReviewReportNotClean", "review.report_not_clean", "Experts get only a clean report."
+)
+ReviewReportNotHeld = _error(
+    "ReviewReportNotHeld", "review.report_not_held", "A report is replaced only when asked."
+)
+ReviewAlreadyAssigned = _error(
+    "ReviewAlreadyAssigned", "review.already_assigned", "A round of review is assigned once."
+)
+ReviewNotAssigned = _error(
+    "ReviewNotAssigned", "review.not_assigned", "An expert scores only what they were given."
+)
+ReviewAlreadyScored = _error(
+    "ReviewAlreadyScored", "review.already_scored", "An expert scores a submission once a round."
+)
+RubricMismatch = _error(
+    "RubricMismatch", "review.rubric_mismatch", "A score sheet grades every dimension, once."
+)
+GradeNotALevel = _error(
+    "GradeNotALevel", "review.grade_not_level", "Grades are the published levels only."
+)
+ReviewConflict = _error(
+    "ReviewConflict", "review.conflict", "An expert with a conflict of interest does not score."
+)
+ReviewsIncomplete = _error(
+    "ReviewsIncomplete", "results.reviews_incomplete", "Results wait for every expert score."
+)
+LeaderboardModeUnknown = _error(
+    "LeaderboardModeUnknown", "results.mode_unknown", "The leaderboard has three modes."
+)
+ResultsNotPublished = _error(
+    "ResultsNotPublished", "results.not_published", "Appeals follow published results."
+)
+AppealItemNotAppealable = _error(
+    "AppealItemNotAppealable", "appeal.item", "The rules name the score items one may appeal."
+)
+AppealWindowClosed = _error(
+    "AppealWindowClosed", "appeal.window_closed", "Appeals are filed within the window."
+)
+AppealExists = _error("AppealExists", "appeal.exists", "One appeal per score item.")
+AppealNotFound = _error("AppealNotFound", "appeal.not_found", "No such appeal.")
+AppealNothingScored = _error(
+    "AppealNothingScored", "appeal.nothing_scored", "An appeal names a recorded score."
+)
+AppealNotYours = _error(
+    "AppealNotYours", "appeal.not_yours", "Only the drawn arbitrators rule on an appeal."
+)
+AppealNotOpen = _error(
+    "AppealNotOpen", "appeal.not_open", "An appeal is ruled once, after the draw."
+)
+AppealOutcomeUnknown = _error(
+    "AppealOutcomeUnknown", "appeal.outcome_unknown", "A ruling dismisses or upholds."
+)
+RemedyNotAllowed = _error(
+    "RemedyNotAllowed", "appeal.remedy_not_allowed", "Only the published remedies are ordered."
+)
+RemedyInvalid = _error("RemedyInvalid", "appeal.remedy_invalid", "A remedy names what it needs.")
+RemedyNotPending = _error(
+    "RemedyNotPending", "appeal.remedy_not_pending", "A remedy is carried out once, if ordered."
+)
+FinalAlreadyAdvanced = _error(
+    "FinalAlreadyAdvanced", "final.already_advanced", "A track's finalists are named once."
+)
+FinalTooMany = _error("FinalTooMany", "final.too_many", "At most N teams per track advance.")
+FinalGateFailed = _error(
+    "FinalGateFailed", "final.gate_failed", "A team that failed a gate cannot advance."
+)
+FinalNotAdvanced = _error(
+    "FinalNotAdvanced", "final.not_advanced", "Only finalists are scored and awarded."
+)
+FinalScoreInvalid = _error(
+    "FinalScoreInvalid", "final.score_invalid", "On-site scores cover the four dimensions."
+)
+FinalAlreadyScored = _error(
+    "FinalAlreadyScored", "final.already_scored", "An expert scores a finalist once."
+)
+FinalUnscored = _error("FinalUnscored", "final.unscored", "Awards follow the on-site scores.")
+FinalAlreadyAwarded = _error(
+    "FinalAlreadyAwarded", "final.already_awarded", "A track's awards are given once."
+)
+SubmissionStatusForbids = _error(
+    "SubmissionStatusForbids", "submission.status_forbids", "The submission's state forbids it."
+)

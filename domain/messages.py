@@ -470,8 +470,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     # experts (issue 11, point 2)
     "expert.not_expert": {
-        "zh": "账户 {account} 不是专家账户。",
-        "en": "The account {account} is not an expert's account.",
+        "zh": "账户 {account} 不是专家或仲裁员账户。",
+        "en": "The account {account} is not an expert's or an arbitrator's account.",
     },
     "expert.not_enrolled": {
         "zh": "该专家尚未由组织方登记。",
@@ -500,5 +500,145 @@ MESSAGES: dict[str, dict[str, str]] = {
     "expert.agreement_not_current": {
         "zh": "保密协议 {sha256} 不是现行版本（现行版本 {current}）。",
         "en": "The agreement {sha256} is not the one in force ({current}).",
+    },
+    "judging.round_not_over": {
+        "zh": "初赛至 {ends} 才结束，评审尚不能开始。",
+        "en": "The preliminary round runs until {ends}; judging cannot start yet.",
+    },
+    "review.pseudonym_invalid": {
+        "zh": "匿名编号 {pseudonym} 格式不对（应为 T<赛道>-<4 位十六进制>）。",
+        "en": "The pseudonym {pseudonym} does not read T<track>-<4 hex digits>.",
+    },
+    "review.pseudonym_taken": {
+        "zh": "匿名编号 {pseudonym} 已被使用。",
+        "en": "The pseudonym {pseudonym} is already taken.",
+    },
+    "review.not_found": {
+        "zh": "找不到评审 {review}。",
+        "en": "There is no review {review}.",
+    },
+    "review.report_not_clean": {
+        "zh": "{pseudonym} 的技术报告尚未通过匿名检查，不能分配给专家。",
+        "en": "The report of {pseudonym} has not passed the anonymity check; no expert gets it.",
+    },
+    "review.report_not_held": {
+        "zh": "赛道 {track} 的技术报告未被要求更换。",
+        "en": "The report in track {track} was not held back; there is nothing to replace.",
+    },
+    "review.already_assigned": {
+        "zh": "{pseudonym} 第 {round} 轮评审已分配专家。",
+        "en": "Experts are already assigned to round {round} of {pseudonym}.",
+    },
+    "review.not_assigned": {
+        "zh": "{pseudonym} 未分配给您评审。",
+        "en": "{pseudonym} is not assigned to you.",
+    },
+    "review.already_scored": {
+        "zh": "您已为 {pseudonym} 本轮评审打分。",
+        "en": "You have already scored {pseudonym} in this round.",
+    },
+    "review.rubric_mismatch": {
+        "zh": "评分表须且只须对以下维度打分：{dimensions}。",
+        "en": "A score sheet grades exactly these dimensions: {dimensions}.",
+    },
+    "review.grade_not_level": {
+        "zh": "维度 {dimension} 的等级 {grade} 不是公布的等级（{levels}）。",
+        "en": "The grade {grade} for {dimension} is not a published level ({levels}).",
+    },
+    "review.conflict": {
+        "zh": "存在利益冲突，不能评审 {pseudonym}：{reason}。",
+        "en": "A conflict of interest bars you from {pseudonym}: {reason}.",
+    },
+    "results.reviews_incomplete": {
+        "zh": "赛道 {track} 尚有 {count} 份评审未完成。",
+        "en": "Track {track} still has {count} reviews without every expert score.",
+    },
+    "results.mode_unknown": {
+        "zh": "排行榜模式 {mode} 不存在（可选：{modes}）。",
+        "en": "There is no leaderboard mode {mode} (choose from {modes}).",
+    },
+    "results.not_published": {
+        "zh": "赛道 {track} 的成绩尚未公布。",
+        "en": "The results of track {track} are not published yet.",
+    },
+    "appeal.item": {
+        "zh": "不能对评分项 {item} 提出申诉（可申诉：{items}）。",
+        "en": "The score item {item} cannot be appealed (appealable: {items}).",
+    },
+    "appeal.window_closed": {
+        "zh": "申诉期已于 {closed} 结束。",
+        "en": "The appeal window closed at {closed}.",
+    },
+    "appeal.exists": {
+        "zh": "赛道 {track} 的评分项 {item} 已有申诉。",
+        "en": "There is already an appeal against {item} in track {track}.",
+    },
+    "appeal.not_found": {
+        "zh": "找不到申诉 {appeal}。",
+        "en": "There is no appeal {appeal}.",
+    },
+    "appeal.nothing_scored": {
+        "zh": "赛道 {track} 没有可申诉的已评分提交。",
+        "en": "Track {track} has no scored submission of yours to appeal against.",
+    },
+    "appeal.not_yours": {
+        "zh": "您不是申诉 {appeal} 的仲裁员。",
+        "en": "You are not an arbitrator of the appeal {appeal}.",
+    },
+    "appeal.not_open": {
+        "zh": "申诉 {appeal} 当前状态为 {status}，不能裁决。",
+        "en": "The appeal {appeal} is {status}; it cannot be ruled on now.",
+    },
+    "appeal.outcome_unknown": {
+        "zh": "裁决结果 {outcome} 不存在（可选：{outcomes}）。",
+        "en": "There is no ruling outcome {outcome} (choose from {outcomes}).",
+    },
+    "appeal.remedy_not_allowed": {
+        "zh": "规则不允许补救措施 {remedy}（允许：{remedies}）。",
+        "en": "The rules do not allow the remedy {remedy} (allowed: {remedies}).",
+    },
+    "appeal.remedy_invalid": {
+        "zh": "补救措施不完整：{detail}。",
+        "en": "The remedy is incomplete: {detail}.",
+    },
+    "appeal.remedy_not_pending": {
+        "zh": "申诉 {appeal} 没有待执行的补救措施 {remedy}。",
+        "en": "The appeal {appeal} has no pending remedy {remedy}.",
+    },
+    "final.already_advanced": {
+        "zh": "赛道 {track} 的决赛名单已经公布。",
+        "en": "The finalists of track {track} are already named.",
+    },
+    "final.too_many": {
+        "zh": "每个赛道最多 {limit} 支队伍进入决赛。",
+        "en": "At most {limit} teams per track advance to the final.",
+    },
+    "final.gate_failed": {
+        "zh": "队伍 {team} 未通过门槛检测，不能进入决赛。",
+        "en": "The team {team} failed a gate and cannot advance.",
+    },
+    "final.not_advanced": {
+        "zh": "队伍 {team} 未进入赛道 {track} 决赛。",
+        "en": "The team {team} is not a finalist of track {track}.",
+    },
+    "final.score_invalid": {
+        "zh": "决赛评分无效：{detail}。",
+        "en": "The final-round score is unusable: {detail}.",
+    },
+    "final.already_scored": {
+        "zh": "您已为队伍 {team} 的决赛打分。",
+        "en": "You have already scored the team {team} in the final.",
+    },
+    "final.unscored": {
+        "zh": "队伍 {team} 尚无决赛评分。",
+        "en": "The team {team} has no final-round score yet.",
+    },
+    "final.already_awarded": {
+        "zh": "赛道 {track} 的奖项已经颁发。",
+        "en": "The awards of track {track} are already given.",
+    },
+    "submission.status_forbids": {
+        "zh": "提交处于 {status} 状态，不能{action}。",
+        "en": "The submission is {status}; it cannot {action}.",
     },
 }

@@ -132,6 +132,7 @@ class Listings(Projection[ListingsView]):
             *_STATUS_OF,
             Submission.Submitted,
             Submission.ScoreComputed,
+            Submission.ScoreSuperseded,
             *_SUBMISSION_STATUS_OF,
         )
     )
@@ -211,7 +212,13 @@ class Listings(Projection[ListingsView]):
 
     @process_event.register
     def _scored(self, domain_event: Submission.ScoreComputed, tracking: Tracking) -> None:
-        event: Any = domain_event
+        self._score(domain_event, tracking)
+
+    @process_event.register
+    def _rescored(self, domain_event: Submission.ScoreSuperseded, tracking: Tracking) -> None:
+        self._score(domain_event, tracking)  # an upheld appeal's re-score: the new one counts
+
+    def _score(self, event: Any, tracking: Tracking) -> None:
         primary = event.breakdown.get("primary") or {}
         value = primary.get("value")
         self.view.change_submission(

@@ -24,7 +24,6 @@ from domain.contest import IDENTITY_PROOF, Calendar, Contest, Quota
 from domain.desk import ContestDesk
 from domain.errors import (
     AccountExists,
-    AccountNotFound,
     BlacklistContentMismatch,
     BlacklistUnreadable,
     ConcurrentChange,
@@ -36,18 +35,18 @@ from domain.errors import (
     InvitationNotFound,
     NotAnExpert,
     NotPermitted,
-    OwnKeyRequired,
     PersonInAnotherTeam,
-    SignatureRequired,
     TeamNameTaken,
 )
 from domain.experts import Agreement, Expert, conflict
 from domain.key_decisions import KeyDecisions
 from domain.rules import RulesBook
-from domain.signatures import Signer, SigningAccount, signed_decision
+from domain.signatures import Signer
 from domain.teams import Invitation, Member, PersonClaim, Team, TeamNameClaim
 
 A = TypeVar("A", bound=Aggregate)
+# Who is enrolled, signs the agreement and declares ties: experts and arbitrators alike.
+PANEL = (Role.EXPERT, Role.ARBITRATOR)
 _PAGE = 500
 
 
@@ -63,9 +62,6 @@ class Registration(ContestDesk):
     def teams(self, contest_id: UUID) -> list[Team]:
         teams = (self.team(ident) for ident in self._created(Team.Registered))
         return [team for team in teams if team.contest_id == contest_id]
-
-    def account(self, account_id: UUID) -> Account:
-        return self._get(Account, account_id, AccountNotFound())
 
     def account_by_login(self, login_key: str) -> Account:
         return self.account(Account.create_id(login_key))
@@ -190,40 +186,6 @@ class Registration(ContestDesk):
             now=now,
         )
         self._save(account)
-
-    def signing_account(self, actor: Actor) -> SigningAccount:
-        account = self.account(actor.account_id)
-        if account.public_key is None or account.key_id is None:
-            raise SignatureRequired(meaning="any")
-        if not account.own_key:
-            raise OwnKeyRequired()
-        return SigningAccount(
-            account_id=account.id,
-            key_id=account.key_id,
-            public_key=account.public_key,
-            name=account.person,
-        )
-
-    def _signed(
-        self,
-        aggregate: A,
-        decide: Callable[[A, dict[str, Any] | None], None],
-        *,
-        meaning: str,
-        actor: Actor,
-        signer: Signer | None,
-        now: datetime,
-    ) -> None:
-        if signer is None:
-            raise SignatureRequired(meaning=meaning)
-        signed_decision(
-            aggregate,
-            decide,
-            meaning=meaning,
-            account=self.signing_account(actor),
-            signer=signer,
-            now=now,
-        )
 
     # --- contest and rules -----------------------------------------------------------------
 
@@ -643,7 +605,7 @@ class Registration(ContestDesk):
         """The organiser enrols an expert's account with their fields and organisations."""
         actor.require(Role.ORGANISER, action="enrol experts")
         self.contest(contest_id)
-        if self.account(account_id).role is not Role.EXPERT:
+        if self.account(account_id).role not in PANEL:
             raise NotAnExpert(account=account_id)
         if self._exists(Expert.create_id(account_id)):
             raise ExpertAlreadyEnrolled(account=account_id)
@@ -740,7 +702,7 @@ class Registration(ContestDesk):
 
     def _own_expert(self, account_id: UUID, actor: Actor, action: str) -> Expert:
         """An expert acts for themselves only, once enrolled."""
-        actor.require(Role.EXPERT, action=action)
+        actor.require(*PANEL, action=action)
         if actor.account_id != account_id:
             raise ExpertNotYours()
         return self.expert(account_id)
@@ -864,10 +826,3 @@ class Registration(ContestDesk):
                 if new_team:
                     self._name_claim(racing_for)
             raise (conflict or ConcurrentChange()) from None
-
-    def _exists(self, ident: UUID) -> bool:
-        try:
-            self.repository.get(ident)
-        except AggregateNotFoundError:
-            return False
-        return True

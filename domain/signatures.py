@@ -40,6 +40,7 @@ MEANINGS = (
     "appealed",
     "ruled",
     "published",
+    "awarded",
     "rotated",
     "shredded",
 )

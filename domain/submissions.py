@@ -38,6 +38,7 @@ from domain.errors import (
     ScoreInputsMismatch,
     StatusForbids,
     SubmissionNotFound,
+    SubmissionStatusForbids,
     SubmissionWindowClosed,
     TeamDisqualified,
     TrackNotEntered,
@@ -240,6 +241,8 @@ class Submission(ContestAggregate):
         self.inference: dict[str, Any] | None = None
         self.failure: dict[str, Any] | None = None
         self.score: dict[str, Any] | None = None
+        self.superseded_scores: list[dict[str, Any]] = []
+        self.corrections: dict[str, dict[str, Any]] = {}
 
     @property
     def final(self) -> bool:
@@ -500,6 +503,91 @@ class Submission(ContestAggregate):
         }
         self.status = Status.FAILED
 
+    # --- after an appeal: append, never edit (domain/appeals.py) ---------------------------
+
+    def replace_report(self, report_sha256: str, *, now: datetime) -> None:
+        """The team's clean technical report, when the anonymity check held the first one
+        (the desk checks that it was held); the old one stays in the history."""
+        require_sha256("report", report_sha256)
+        self._report_replaced(report_sha256=report_sha256, at=require_aware(now, "now"))
+
+    @event("ReportReplaced")
+    def _report_replaced(self, report_sha256: str, at: datetime) -> None:
+        self.report_sha256 = report_sha256
+
+    def supersede_score(self, *, appeal_id: UUID, now: datetime, **score: Any) -> None:
+        """A re-score an upheld appeal ordered: same predictions and truth, under the rules
+        version the ruling named. The old score stays in the history; the new one counts."""
+        if self.status is not Status.SCORED or self.score is None:
+            raise SubmissionStatusForbids(status=self.status.value, action="be re-scored")
+        for field, expected in (
+            ("predictions", self.score["predictions_sha256"]),
+            ("truth", self.truth_sha256),
+        ):
+            got = score[f"{field}_sha256"]
+            if expected != got:
+                raise ScoreInputsMismatch(field=field, expected=expected, got=got)
+        score["breakdown"] = aggregate_figures(score["breakdown"])
+        self._score_superseded(appeal_id=appeal_id, at=require_aware(now, "now"), **score)
+
+    @event("ScoreSuperseded")
+    def _score_superseded(
+        self,
+        appeal_id: UUID,
+        job_id: str,
+        breakdown: dict[str, Any],
+        breakdown_sha256: str | None,
+        rules_version: int,
+        rules_sha256: str,
+        predictions_sha256: str,
+        truth_sha256: str,
+        scoring_version: str,
+        gates_passed: bool,
+        efficiency: float | None,
+        at: datetime,
+    ) -> None:
+        assert self.score is not None
+        self.superseded_scores.append(self.score)
+        self.score = {
+            "job_id": job_id,
+            "breakdown": breakdown,
+            "breakdown_sha256": breakdown_sha256,
+            "rules_version": rules_version,
+            "rules_sha256": rules_sha256,
+            "predictions_sha256": predictions_sha256,
+            "truth_sha256": truth_sha256,
+            "scoring_version": scoring_version,
+            "gates_passed": gates_passed,
+            "efficiency": efficiency,
+            "at": at,
+            "appeal_id": appeal_id,
+        }
+
+    def correct_score(
+        self, *, appeal_id: UUID, item: str, value: Any, reasons_sha256: str, now: datetime
+    ) -> None:
+        """A corrected score item an upheld appeal ordered, with the ruling's reasons."""
+        if self.status is not Status.SCORED:
+            raise SubmissionStatusForbids(status=self.status.value, action="have a score corrected")
+        self._score_corrected(
+            appeal_id=appeal_id,
+            item=item,
+            value=value,
+            reasons_sha256=reasons_sha256,
+            at=require_aware(now, "now"),
+        )
+
+    @event("ScoreCorrected")
+    def _score_corrected(
+        self, appeal_id: UUID, item: str, value: Any, reasons_sha256: str, at: datetime
+    ) -> None:
+        self.corrections[item] = {
+            "value": value,
+            "appeal_id": appeal_id,
+            "reasons_sha256": reasons_sha256,
+            "at": at,
+        }
+
     def _require_inferred(self) -> None:
         if self.inference is None:
             raise ScoreBeforeInference(submission=self.id)
@@ -733,7 +821,7 @@ class Submissions(ContestDesk):
             "submitted_at": submission.submitted_at,
             "inference": _inference_view(submission.inference),
             "failure": _failure_view(submission.failure, debugging),
-            "score": _score_view(submission.score),
+            "score": score_view(submission.score),
         }
         if debugging:
             view["log"] = _log_view(log, phase.log_cap)
@@ -806,7 +894,7 @@ def _case_ids(breakdown: dict[str, Any]) -> set[str]:
     return case_ids
 
 
-def _score_view(score: dict[str, Any] | None) -> dict[str, Any] | None:
+def score_view(score: dict[str, Any] | None) -> dict[str, Any] | None:
     if score is None:
         return None
     breakdown = score["breakdown"]

@@ -7,8 +7,10 @@ table, keeps the Merkle tree's stored nodes up to date and issues and keeps chec
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from uuid import UUID
 
 import sqlalchemy as sa
 
@@ -18,7 +20,7 @@ from ledger.entry import Receipt
 from ledger.keys import Keyring, VerifierKey
 from ledger.merkle import Frontier, verify_consistency, verify_inclusion
 from ledger.range_check import check_rows, window_failures
-from ledger.rows import Entry, RowError, rows_at, survey
+from ledger.rows import Entry, RowError, rows_at, rows_where, survey
 from ledger.settings import EVENTS_TABLE, Settings
 from ledger.tree import LedgerTree, SqlLeafSource
 from ledger.verify import key_lifecycle
@@ -149,6 +151,20 @@ class Ledger:
             return Entry.of(rows[0])
         except RowError as error:
             raise LedgerError(f"the entry at position {position} has {error}") from None
+
+    def entries_of(self, originator_ids: Iterable[UUID]) -> list[Entry]:
+        """Every entry of these aggregates, in ledger order: a matter's history, the place of
+        the scores a result stands on."""
+        sqlite = self.engine.dialect.name == "sqlite"
+        with self.engine.connect() as conn:
+            found = [
+                entry
+                for ident in originator_ids
+                for entry in rows_where(
+                    conn, self.events_table, "originator_id", ident.bytes if sqlite else ident
+                )
+            ]
+        return sorted(found, key=lambda entry: entry.position)
 
     def issue_checkpoint(self, now: datetime, *, rebuild_tree: bool = False) -> SignedCheckpoint:
         """Sign the tree head derived from the events themselves, and keep it.

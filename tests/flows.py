@@ -34,6 +34,13 @@ SIGNING = {
     ("expert", "agreement"),
     ("expert", "sign-agreement"),
     ("expert", "declare"),
+    ("judging", "score"),
+    ("results", "publish"),
+    ("appeal", "file"),
+    ("appeal", "rule"),
+    ("final", "advance"),
+    ("final", "score"),
+    ("final", "award"),
 }
 PRIVILEGED = {"organiser", "arbitrator", "compliance_officer", "audit_administrator"}
 PASSWORD = "correct horse battery staple"

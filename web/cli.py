@@ -288,12 +288,20 @@ def rules_publish(path: Path, slug: str | None, password_stdin: bool, code: str 
     acting = desk.acting()
     data = strict_files.read_capped(path, strict_files.YAML_LIMIT)
     try:
-        parse_rules(data)
+        parsed = parse_rules(data)
     except RulesInvalid as error:
         raise strict_files.FileInvalid(path, "(rules)", str(error)) from None
+    contest = desk.contest(slug)
+    # The appeal window is announced twice (the contest's calendar, the rules); one window.
+    announced = contest.calendar.appeal_window_days
+    if parsed.appeals.window_days != announced:
+        raise strict_files.FileInvalid(
+            path, "appeals.window_days",
+            f"{parsed.appeals.window_days} days, but the contest's calendar announces {announced}",
+        )  # fmt: skip
     sha256 = rules_sha256(data)
     version = desk.app.publish_rules(
-        desk.contest(slug).id,
+        contest.id,
         sha256=sha256,
         blob=desk.blobs.put(data),
         actor=acting,

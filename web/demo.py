@@ -85,7 +85,7 @@ def play_registration(
 
     def form(name: str) -> Any:
         """The leader registers the team and invites; each invited person accepts."""
-        leader = own_account(registration, vault, blobs, f"lead-{name}", next(clock))
+        leader, leaders[name] = own_account(registration, vault, blobs, f"lead-{name}", next(clock))
         team = intake.load_team(EXAMPLES / f"team-{name}.yaml")
         team_id = intake.register_team(
             registration, team, vault=vault, blobs=blobs, actor=leader, now=next(clock)
@@ -98,13 +98,14 @@ def play_registration(
                 registration, team_id, member.email or "", vault=vault, outbox=outbox,
                 actor=leader, now=next(clock),
             )  # fmt: skip
-            person = own_account(registration, vault, blobs, path.stem, next(clock))
+            person, _ = own_account(registration, vault, blobs, path.stem, next(clock))
             intake.accept(
                 registration, intake.invitation_token(message), member, vault=vault,
                 blobs=blobs, actor=person, now=next(clock),
             )  # fmt: skip
         return team_id
 
+    leaders: dict[str, Signer] = {}
     teams = {name: form(name) for name in ("yongjiang", "lijiang", "beibu")}
     for team_id in teams.values():
         registration.submit(team_id, actor=organiser, now=next(clock))
@@ -136,6 +137,9 @@ def play_registration(
         "contest_id": contest_id,
         "organiser": {"login": ORGANISER_LOGIN, "password": password, "totp": totp_secret},
         "rules_version": rules_version,
+        # for the judging part of the demo (web/demo_judging.py): the people who sign there
+        "signers": {"organiser": signer},
+        "leaders": {teams[name]: leaders[name] for name in teams},  # team id -> their signer
         "teams": {
             registration.team(team_id).name: {
                 "id": team_id,
@@ -149,12 +153,13 @@ def play_registration(
 
 def own_account(
     registration: Registration, vault: Vault, blobs: BlobStore, login: str, now: datetime
-) -> Actor:
-    """A participant's own account, as `huiyan account open` opens it (a random password
-    nobody keeps: the demo's participants never sign in again)."""
+) -> tuple[Actor, Signer]:
+    """A participant's own account, as `huiyan account open` opens it, and their signer (a
+    random password nobody keeps: the demo's participants never sign in again)."""
     login_key = vault.keyed_hash(login)
     account_id = Account.create_id(login_key)
-    credential, public_key = Credential.new(login, secrets.token_urlsafe(12))
+    password = secrets.token_urlsafe(12)
+    credential, public_key = Credential.new(login, password)
     contact = json.dumps({"name": login, "email": f"{login}@people.example"}).encode()
     registration.open_own_account(
         login_key=login_key,
@@ -163,7 +168,7 @@ def own_account(
         public_key=public_key.hex(),
         now=now,
     )
-    return registration.account(account_id).actor
+    return registration.account(account_id).actor, personal_signer(credential, password)
 
 
 def personal_signer(credential: Credential, password: str) -> Signer:

@@ -130,7 +130,7 @@ def expert_sign_agreement(sha256: str | None, password_stdin: bool, code: str | 
     desk = Desk.open()
     acting = desk.acting()
     if sha256 is None:
-        acting.require(Role.EXPERT, action="sign the confidentiality agreement")
+        acting.require(Role.EXPERT, Role.ARBITRATOR, action="sign the confidentiality agreement")
         mine = desk.app.expert(acting.account_id)
         sha256 = desk.app.agreement(mine.contest_id).current()["sha256"]
     version = desk.app.sign_agreement(

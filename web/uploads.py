@@ -40,7 +40,8 @@ PDF_MAGIC = b"%PDF-"
 # More objects than a 20 MiB document of scans plausibly holds; past it the file is refused
 # rather than walked for ever.
 MAX_OBJECTS = 500_000
-_PDF_ERRORS = (PyPdfError, ValueError, KeyError, TypeError, IndexError, AttributeError)
+# What pypdf raises on a malformed file (web.report_sanitiser catches the same).
+PDF_ERRORS = (PyPdfError, ValueError, KeyError, TypeError, IndexError, AttributeError)
 
 _SCRIPT_KEYS = frozenset({"/JS", "/JavaScript", "/XFA"})
 _SCRIPT_ACTIONS = frozenset({"/JavaScript", "/Launch", "/RichMediaExecute"})
@@ -86,6 +87,13 @@ def read_pdfs(paths: Iterable[Path], *, name: str, limit: int = MAX_UPLOAD_BYTES
 
 
 def check_pdf(data: bytes, *, name: str, limit: int = MAX_UPLOAD_BYTES) -> CheckedPdf:
+    return CheckedPdf(data=data, pages=len(checked_reader(data, name=name, limit=limit).pages))
+
+
+def checked_reader(data: bytes, *, name: str, limit: int = MAX_UPLOAD_BYTES) -> PdfReader:
+    """The open reader of a PDF that passes every check of an upload, for a caller that goes
+    on to read the document (web.report_sanitiser): parsed and checked once, by one set of
+    rules. Raises the upload's domain errors."""
     if len(data) > limit:
         raise UploadTooLarge(name=name, limit=limit)
     if not data.startswith(PDF_MAGIC):
@@ -96,13 +104,13 @@ def check_pdf(data: bytes, *, name: str, limit: int = MAX_UPLOAD_BYTES) -> Check
     try:
         pages = len(reader.pages)
         refusal = _active_content(reader, data, name)
-    except _PDF_ERRORS as error:
+    except PDF_ERRORS as error:
         raise UploadUnreadable(name=name, reason=_reason(error)) from None
     if refusal is not None:
         raise refusal
     if pages == 0:
         raise UploadWithoutPages(name=name)
-    return CheckedPdf(data=data, pages=pages)
+    return reader
 
 
 def merge_pdfs(
@@ -125,7 +133,7 @@ def _merge(checked: list[CheckedPdf], *, name: str, limit: int) -> CheckedPdf:
 def _reader(data: bytes, name: str) -> PdfReader:
     try:
         return PdfReader(io.BytesIO(data), strict=True)
-    except _PDF_ERRORS as error:
+    except PDF_ERRORS as error:
         raise UploadUnreadable(name=name, reason=_reason(error)) from None
 
 

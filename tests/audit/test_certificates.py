@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from uuid import UUID, uuid4
 
 import pytest
 import sqlalchemy as sa
@@ -25,6 +26,9 @@ from audit.certificates import (
     read_certificate,
     render_certificate,
 )
+from domain.final_round import FinalRound
+from domain.judging import Judging
+from ledger.application import open_application
 from ledger.keys import Keyring, VerifierKey
 from ledger.ledger import Ledger, LedgerError
 from ledger.settings import Settings
@@ -32,13 +36,22 @@ from tests.ledger.history import NOW, fill, huiyan_for, make_settings
 
 BEIJING = timezone(timedelta(hours=8))
 TEAM = "北京协和影像小组"
-POSITION = 4
+SCORE = 0.873125
+POSITION = 7  # the FinalRound.Awarded event the settings fixture records
+TEAM_ID = UUID("6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f")
 
 
 @pytest.fixture
 def settings(tmp_path) -> Settings:
     settings = make_settings(tmp_path / "home", f"sqlite:///{tmp_path / 'ledger.sqlite3'}")
     fill(settings, 3)  # positions 0..5
+    final = FinalRound(contest_id=uuid4(), track=5)  # 6: Opened, 7: Awarded
+    final._awarded(
+        awards=[{"team_id": TEAM_ID, "award": "first_prize", "rank": 1, "final_score": SCORE}],
+        by=uuid4(), at=NOW, personal_signature=None,
+    )  # fmt: skip
+    open_application(Judging, settings).save(final)
+    fill(settings, 1)  # 8, 9: the award is not the last entry
     return settings
 
 
@@ -63,9 +76,10 @@ def award(evidence: Evidence, **changes: object) -> Certificate:
         "track": 5,
         "track_name": "前列腺 MRI / prostate MRI",
         "team_name": TEAM,
+        "team_id": str(TEAM_ID),
         "award": {"zh": "一等奖", "en": "First prize"},
         "rank": 1,
-        "final_score": 0.873125,
+        "final_score": SCORE,
         "awarded_at": datetime(2026, 9, 1, 10, 0, tzinfo=BEIJING),
         "evidence": evidence,
     }
@@ -91,7 +105,7 @@ def test_evidence_issues_a_checkpoint_when_none_includes_the_position(ledger, ke
     assert ledger.latest_checkpoint() is None
     evidence = ledger_evidence(ledger, POSITION, now=NOW)
     assert [c.note for c in ledger.checkpoints()] == [evidence.checkpoint]
-    assert evidence.checkpoint.split("\n")[:2] == ["test/ledger", "6"]
+    assert evidence.checkpoint.split("\n")[:2] == ["test/ledger", "10"]
     assert evidence.position == POSITION
     assert evidence.leaf_hash == ledger.entry(POSITION).leaf_hash.hex()
     assert evidence.proof == [node.hex() for node in ledger.inclusion_proof(POSITION).path]
@@ -99,16 +113,16 @@ def test_evidence_issues_a_checkpoint_when_none_includes_the_position(ledger, ke
 
 def test_evidence_reuses_the_latest_checkpoint_that_includes_the_position(settings, ledger):
     first = ledger.issue_checkpoint(NOW)
-    fill(settings, 2)  # positions 6..9, after the checkpoint
+    fill(settings, 2)  # positions 10..13, after the checkpoint
     assert ledger_evidence(ledger, POSITION, now=NOW).checkpoint == first.note
     assert len(ledger.checkpoints()) == 1
-    later = ledger_evidence(ledger, 8, now=NOW)
+    later = ledger_evidence(ledger, 12, now=NOW)
     assert later.checkpoint != first.note
-    assert later.checkpoint.split("\n")[1] == "10"
+    assert later.checkpoint.split("\n")[1] == "14"
     assert [c.note for c in ledger.checkpoints()] == [first.note, later.checkpoint]
 
 
-@pytest.mark.parametrize("position", [-1, 6, 100])
+@pytest.mark.parametrize("position", [-1, 10, 100])
 def test_evidence_for_a_position_the_ledger_does_not_hold_is_refused(ledger, position):
     with pytest.raises(LedgerError, match="no entry at position"):
         ledger_evidence(ledger, position, now=NOW)
@@ -137,7 +151,7 @@ def test_the_page_shows_the_award_in_both_languages_and_the_evidence(certificate
     assert "第一届慧眼杯医学影像人工智能大赛" in text
     assert certificate.evidence.leaf_hash in text
     assert f"position    {POSITION}" in text
-    assert "tree size 6" in text
+    assert "tree size 10" in text
     assert certificate.evidence.checkpoint.split("\n")[2] in text  # the root hash
     assert "huiyan certificate verify" in text
 
@@ -301,7 +315,7 @@ def test_a_genuine_checkpoint_of_another_size_does_not_prove_the_entry(
         with_evidence(certificate, checkpoint=newer.note), trusted_keys=keys
     )
     assert len(problems) == 1 and problems[0].startswith("inclusion: "), problems
-    assert "tree of size 8" in problems[0]
+    assert "tree of size 12" in problems[0]
 
 
 def test_edited_evidence_in_the_pdf_fails_the_check(certificate, keys):
@@ -363,7 +377,7 @@ def test_verify_a_forged_certificate_exits_1_with_the_problem(settings, pdf_file
     result = huiyan_for(settings, "certificate", "verify", str(pdf_file))
     assert result.exit_code == 1, result.output
     assert "NOT VALID" in result.output
-    assert "  inclusion: the leaf hash at position 4 is not proven" in result.output
+    assert f"  inclusion: the leaf hash at position {POSITION} is not proven" in result.output
 
 
 def test_verify_with_keys_of_another_ledger_exits_1(settings, pdf_file, tmp_path):
@@ -431,24 +445,32 @@ def test_against_the_ledger_that_holds_it(settings, pdf_file):
 
 
 def test_against_a_ledger_whose_entry_has_another_leaf(settings, pdf_file):
-    sql(settings, "UPDATE ledger_events SET leaf_hash = :leaf WHERE position = 4", leaf=b"\1" * 32)
+    sql(
+        settings,
+        f"UPDATE ledger_events SET leaf_hash = :leaf WHERE position = {POSITION}",
+        leaf=b"\1" * 32,
+    )
     result = verify_against(settings, pdf_file)
     assert result.exit_code == 1, result.output
-    assert f"  ledger: the entry at position 4 has leaf hash {'01' * 32}" in result.output
+    assert f"  ledger: the entry at position {POSITION} has leaf hash {'01' * 32}" in result.output
 
 
 def test_against_a_ledger_whose_entry_was_edited(settings, pdf_file):
-    sql(settings, "UPDATE ledger_events SET state = :state WHERE position = 4", state=b"{}")
+    sql(
+        settings,
+        f"UPDATE ledger_events SET state = :state WHERE position = {POSITION}",
+        state=b"{}",
+    )
     result = verify_against(settings, pdf_file)
     assert result.exit_code == 1, result.output
-    assert "  ledger: the entry at position 4 does not hash to its leaf" in result.output
+    assert f"  ledger: the entry at position {POSITION} does not hash to its leaf" in result.output
 
 
 def test_against_a_ledger_without_that_entry(settings, pdf_file):
-    sql(settings, "DELETE FROM ledger_events WHERE position >= 4")
+    sql(settings, f"DELETE FROM ledger_events WHERE position >= {POSITION}")
     result = verify_against(settings, pdf_file)
     assert result.exit_code == 1, result.output
-    assert "  ledger: no entry at position 4" in result.output
+    assert f"  ledger: no entry at position {POSITION}" in result.output
 
 
 def test_against_a_ledger_that_is_not_there_exits_2(settings, pdf_file, tmp_path):
@@ -464,3 +486,25 @@ def test_against_a_ledger_that_is_not_there_exits_2(settings, pdf_file, tmp_path
     )
     assert "no ledger database at" in one_line_error(result)
     assert not (tmp_path / "missing.sqlite3").exists()
+
+
+def test_against_a_ledger_whose_award_names_another_team_or_rank(settings, ledger, tmp_path):
+    """Evidence copied from a genuine certificate onto another team's (or another rank's)
+    certificate passes the offline check, but the ledger's award says otherwise."""
+    evidence = ledger_evidence(ledger, POSITION, now=NOW)
+    for changes, why in (
+        ({"team_id": str(uuid4()), "team_name": "别的队"}, "does not name this team"),
+        ({"rank": 2}, "gives this team rank 1"),
+    ):
+        path = tmp_path / "forged.pdf"
+        path.write_bytes(render_certificate(award(evidence, **changes)))
+        result = verify_against(settings, path)
+        assert result.exit_code == 1, result.output
+        assert why in result.output
+
+
+def test_against_a_ledger_whose_entry_is_no_award(settings, ledger, tmp_path):
+    path = tmp_path / "not-an-award.pdf"
+    path.write_bytes(render_certificate(award(ledger_evidence(ledger, 3, now=NOW))))
+    result = verify_against(settings, path)
+    assert result.exit_code == 1 and "is not an award" in result.output, result.output
