@@ -466,19 +466,7 @@ class Submission(ContestAggregate):
         efficiency: float | None,
         at: datetime,
     ) -> None:
-        self.score = {
-            "job_id": job_id,
-            "breakdown": breakdown,
-            "breakdown_sha256": breakdown_sha256,
-            "rules_version": rules_version,
-            "rules_sha256": rules_sha256,
-            "predictions_sha256": predictions_sha256,
-            "truth_sha256": truth_sha256,
-            "scoring_version": scoring_version,
-            "gates_passed": gates_passed,
-            "efficiency": efficiency,
-            "at": at,
-        }
+        self.score = _score_record(locals())
         self.status = Status.SCORED
 
     def fail_scoring(self, *, job_id: str, detail: str, now: datetime) -> bool:
@@ -548,20 +536,7 @@ class Submission(ContestAggregate):
     ) -> None:
         assert self.score is not None
         self.superseded_scores.append(self.score)
-        self.score = {
-            "job_id": job_id,
-            "breakdown": breakdown,
-            "breakdown_sha256": breakdown_sha256,
-            "rules_version": rules_version,
-            "rules_sha256": rules_sha256,
-            "predictions_sha256": predictions_sha256,
-            "truth_sha256": truth_sha256,
-            "scoring_version": scoring_version,
-            "gates_passed": gates_passed,
-            "efficiency": efficiency,
-            "at": at,
-            "appeal_id": appeal_id,
-        }
+        self.score = {**_score_record(locals()), "appeal_id": appeal_id}
 
     def correct_score(
         self, *, appeal_id: UUID, item: str, value: Any, reasons_sha256: str, now: datetime
@@ -591,6 +566,17 @@ class Submission(ContestAggregate):
     def _require_inferred(self) -> None:
         if self.inference is None:
             raise ScoreBeforeInference(submission=self.id)
+
+
+SCORE_FIELDS = (
+    "job_id", "breakdown", "breakdown_sha256", "rules_version", "rules_sha256",
+    "predictions_sha256", "truth_sha256", "scoring_version", "gates_passed", "efficiency", "at",
+)  # fmt: skip
+
+
+def _score_record(facts: dict[str, Any]) -> dict[str, Any]:
+    """A submission's score as its events record it (computed, or superseding)."""
+    return {field: facts[field] for field in SCORE_FIELDS}
 
 
 @dataclass(frozen=True)
