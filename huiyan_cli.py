@@ -14,6 +14,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("ledger.cli", "ledger"),
     ("audit.demo", "demo"),
     ("audit.cli", "signatures"),
+    ("audit.audit_cli", "audit"),
     ("audit.cli", "access_log"),
     ("audit.certificate_cli", "certificate"),
     ("web.cli", "contest"),
