@@ -8,7 +8,15 @@ from __future__ import annotations
 
 import click
 
+from audit import replay_cli
+
 
 @click.group()
 def audit() -> None:
     """Replay, re-score, export and verify the record; witnesses."""
+
+
+# One line per tool's commands.
+audit.add_command(replay_cli.audit_timeline)
+audit.add_command(replay_cli.audit_state)
+audit.add_command(replay_cli.audit_rescore)

@@ -49,7 +49,14 @@ class Rescore:
         }
 
 
-def rescore(settings: Settings, submission: Submission, rules_document: bytes) -> Rescore:
+def rescore(
+    settings: Settings,
+    submission: Submission,
+    rules_document: bytes,
+    recorded_breakdown: dict[str, Any] | None = None,
+) -> Rescore:
+    """``recorded_breakdown``: the whole recorded breakdown (from the blob store), compared
+    field by field; without it the event's aggregate figures are."""
     score, inference = submission.score, submission.inference
     if score is None or inference is None:
         raise RescoreFailed("the submission has no recorded score")
@@ -63,17 +70,20 @@ def rescore(settings: Settings, submission: Submission, rules_document: bytes) -
         raise RescoreFailed(f"the scorer failed: {fault}") from None
     if outcome.breakdown_json is None:
         raise RescoreFailed(f"the scorer refused the recorded inputs: {outcome.refused}")
-    recomputed = aggregate_figures(outcome.breakdown)
+    if recorded_breakdown is not None:
+        differences = _differences(recorded_breakdown, outcome.breakdown)
+    else:
+        differences = _differences(score["breakdown"], aggregate_figures(outcome.breakdown))
     return Rescore(
         recorded_sha256=score["breakdown_sha256"],
         breakdown_sha256=hashlib.sha256(outcome.breakdown_json).hexdigest(),
         breakdown_json=outcome.breakdown_json,
-        differences=_differences(score["breakdown"], recomputed),
+        differences=differences,
     )
 
 
 def _differences(recorded: Any, recomputed: Any, path: str = "") -> dict[str, tuple[Any, Any]]:
-    """Leaf by leaf, where the recorded aggregate figures and the recomputed ones differ."""
+    """Leaf by leaf, where the recorded figures and the recomputed ones differ."""
     if isinstance(recorded, dict) and isinstance(recomputed, dict):
         found: dict[str, tuple[Any, Any]] = {}
         for key in sorted(set(recorded) | set(recomputed)):

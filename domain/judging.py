@@ -100,6 +100,11 @@ class Judging(ContestDesk):
     def agreement_sha256(self, contest_id: UUID) -> str | None:
         return self._get_or_open(Agreement, contest_id).current_sha256
 
+    def submissions_of(self, team_id: UUID) -> list[Submission]:
+        """The team's submissions in the order they were made (a query, not a rule)."""
+        found = (self.submission(ident) for ident in self._created(Submission.Submitted))
+        return [s for s in found if s.team_id == team_id]
+
     def entries(self, contest_id: UUID, track: int) -> list[Submission]:
         """Each approved, qualified team's entry in the track: its latest submission that was
         scored and passed both gates (the latest, not the best: a team stands by its last
@@ -211,18 +216,27 @@ class Judging(ContestDesk):
                 if expert in loads:
                     loads[expert] += 1
         outcome: dict[str, list[UUID] | str] = {}
-        for review in sorted(reviews, key=lambda r: r.pseudonym):
-            if review.track != track or review.current["experts"] or not review.report_clean:
-                continue
-            team = self.team(review.team_id)
-            barred = set(review.reviewers)
-            if one_per_team:
-                barred |= {e for r in reviews if r.team_id == review.team_id for e in r.reviewers}
-            barred |= {
+        pending = [
+            r for r in reviews if r.track == track and not r.current["experts"] and r.report_clean
+        ]
+        conflicted = {
+            r.id: {
                 e.account_id
                 for e in experts
-                if conflict(e, team, agreement_sha256=agreement) is not None
+                if conflict(e, self.team(r.team_id), agreement_sha256=agreement) is not None
             }
+            for r in pending
+        }
+        # The most constrained entry first (fewest experts free of conflicts and earlier
+        # rounds): a greedy pass in that order spreads the work evenly where a plain order
+        # leaves the constrained entry only the busiest experts.
+        pending.sort(
+            key=lambda r: (len(experts) - len(conflicted[r.id] | r.reviewers), r.pseudonym)
+        )
+        for review in pending:
+            barred = set(review.reviewers) | conflicted[review.id]
+            if one_per_team:
+                barred |= {e for r in reviews if r.team_id == review.team_id for e in r.reviewers}
             candidates = [Candidate(e.account_id, loads[e.account_id]) for e in experts]
             chosen = assign_experts(review.id, candidates, k=k, barred=barred)
             if len(chosen) < k:

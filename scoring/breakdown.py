@@ -20,6 +20,7 @@ from scoring.figures import Figure
 from scoring.rules import Rules
 from scoring.tracks import track_module
 from scoring.validation import CaseSet, load_predictions, load_truth, scored_pairs
+from scoring.version import CODE_HASH_KEY, scoring_code_sha256
 
 # Distributions whose versions can change a score; their versions are part of the breakdown.
 SCORING_DISTRIBUTIONS = (
@@ -41,7 +42,10 @@ class Scored:
 
 
 def scoring_code_version() -> dict[str, str]:
-    versions = {}
+    """The versions of the distributions that compute a score, and the SHA-256 of the scoring
+    code itself: a package version does not change when someone edits the installed code, so
+    an old score re-computed later shows whether the same code ran."""
+    versions = {CODE_HASH_KEY: scoring_code_sha256()}
     for name in SCORING_DISTRIBUTIONS:
         try:
             versions[name] = metadata.version(name)

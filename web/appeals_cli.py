@@ -198,8 +198,7 @@ def appeal_replay(jd: JudgingDesk, acting: Actor, contest: Contest, appeal_id: U
     same = (found.team_id, found.track)
     matter += [a.id for a in app.appeals(found.contest_id)
                if (a.team_id, a.track) == same and a.id != found.id]  # fmt: skip
-    settings = jd.desk.settings
-    print_json(timeline(jd.ledger, settings.database_url, settings.events_table, matter))
+    print_json(timeline(jd.ledger, matter))
 
 
 @appeal.command("rescore")

@@ -30,6 +30,7 @@ from ledger.application import open_application
 from ledger.ledger import Ledger
 from scoring.efficiency import efficiency_score
 from scoring.rules import Rules, parse_rules
+from scoring.version import scorer_version
 from web import standings as standings_of
 from web.cli import Desk
 from web.report_sanitiser import Needle, sanitise_report
@@ -230,7 +231,7 @@ def carry_out_rescore(jd: JudgingDesk, acting: Actor, appeal_id: UUID) -> dict[s
         rules_sha256=rules_sha256,
         predictions_sha256=breakdown["predictions"]["sha256"],
         truth_sha256=breakdown["truth"]["sha256"],
-        scoring_version=breakdown["scoring_code"]["huiyan"],
+        scoring_version=scorer_version(breakdown),
         gates_passed=breakdown["gates"]["passed"],
         efficiency=efficiency_score(
             list(submission.inference["case_seconds"].values()),

@@ -33,6 +33,7 @@ from ledger.settings import Settings
 from scoring.efficiency import efficiency_score
 from scoring.errors import PredictionsInvalid, Problem
 from scoring.rules import parse_rules
+from scoring.version import scorer_version
 from workers.models import model_store, testset_store, tree_sha256
 from workers.queues import ALIVE_SECONDS, alive_key
 from workers.sandbox import ImageRef, Limits, RunResult, Sandbox
@@ -287,7 +288,7 @@ def run_scoring(submission_id: str, job_id: str) -> str:
         rules_sha256=breakdown["rules"]["sha256"],
         predictions_sha256=breakdown["predictions"]["sha256"],
         truth_sha256=breakdown["truth"]["sha256"],
-        scoring_version=breakdown["scoring_code"]["huiyan"],
+        scoring_version=scorer_version(breakdown),
         gates_passed=breakdown["gates"]["passed"],
         efficiency=efficiency_score(case_seconds, rules.track(submission.track).t_ref_seconds),
         now=settings.now(),

@@ -251,6 +251,33 @@ def test_the_second_half_of_the_contest(contest: JudgedContest):
     text = "".join(page.extract_text() for page in PdfReader(certificate).pages)
     assert "邕江慧影" in text
 
+    # --- the audit tools: a matter's timeline, time travel, re-scoring by position ----------
+    at = {"clock": FINAL_TIME}
+    lines = json.loads(ok("audit", "timeline", "--team", teams["lijiang"], **at))
+    assert all(line["ledger_signature"] == "valid" for line in lines)
+    assert {"appealed", "scored", "ruled"} <= {line["meaning"] for line in lines}
+    assert all(line["personal_signature"] == "valid" for line in lines if line["meaning"])
+    theirs = json.loads(ok("audit", "timeline", "--team", teams["lijiang"], who="lead-lijiang",
+                           **at))  # fmt: skip
+    graders = {line["actor"] for line in theirs if line["meaning"] == "scored"}
+    assert len(graders) == 3 and all(actor.startswith("person-") for actor in graders)
+    refused(huiyan("audit", "timeline", "--team", teams["yongjiang"], who="lead-lijiang", **at),
+            "[team.not_yours]")  # fmt: skip
+    corrected = next(line for line in lines if line["event"] == "Submission.ScoreCorrected")
+    state = {}
+    for name, position in (("before", corrected["position"] - 1), ("at", corrected["position"])):
+        shown = json.loads(ok("audit", "state", "--as-of", str(position), "--submission",
+                              submissions["lijiang"], **at))  # fmt: skip
+        state[name] = shown["aggregates"][submissions["lijiang"]]
+    assert state["before"]["corrections"] == {}
+    assert state["at"]["corrections"]["expert"]["value"] == 0.95
+    by_time = json.loads(ok("audit", "state", "--as-of", JUDGING_TIME, "--submission",
+                            submissions["lijiang"], **at))  # fmt: skip
+    assert by_time["aggregates"][submissions["lijiang"]]["corrections"] == {}
+    computed = next(line for line in lines if line["event"] == "Submission.ScoreComputed")
+    again = json.loads(ok("audit", "rescore", str(computed["position"]), **at))
+    assert again["same_bytes"] is True and again["scorer_changed"] is False, again
+
     # every signature of the whole run checks out, and the ledger is intact
     verify = json.loads(ok("ledger", "verify", "--json", clock=FINAL_TIME))
     assert verify["intact"], verify
