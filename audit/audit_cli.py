@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from audit import replay_cli
+from audit.witness_cli import witness
 
 
 @click.group()
@@ -20,3 +21,4 @@ def audit() -> None:
 audit.add_command(replay_cli.audit_timeline)
 audit.add_command(replay_cli.audit_state)
 audit.add_command(replay_cli.audit_rescore)
+audit.add_command(witness)

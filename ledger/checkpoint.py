@@ -45,12 +45,18 @@ class SignedCheckpoint:
     key_id: str
 
 
-def parse_note(note: str, keys: dict[str, VerifierKey]) -> SignedCheckpoint:
-    """Parse a signed checkpoint and verify its signature with one of ``keys``."""
+def note_parts(note: str) -> tuple[str, list[str]]:
+    """(text with its final newline, signature lines): the text is what every signature and
+    cosignature covers, extension lines included."""
     body, separator, signatures = note.partition("\n\n")
     if not separator or not body:
         raise CheckpointError("not a signed note: no blank line between text and signatures")
-    body += "\n"
+    return body + "\n", signatures.splitlines()
+
+
+def parse_body(body: str) -> Checkpoint:
+    """The origin, size and root of a checkpoint's text (lines after the third are extensions,
+    which huiyan never writes and signs over as they are)."""
     lines = body.split("\n")[:-1]
     if len(lines) < 3:
         raise CheckpointError("checkpoint text needs origin, tree size and root hash lines")
@@ -63,9 +69,16 @@ def parse_note(note: str, keys: dict[str, VerifierKey]) -> SignedCheckpoint:
         raise CheckpointError("checkpoint root hash is not base64") from None
     if len(root_hash) != 32:
         raise CheckpointError(f"checkpoint root hash has {len(root_hash)} bytes, not 32")
-    checkpoint = Checkpoint(origin, int(size_text), root_hash)
+    return Checkpoint(origin, int(size_text), root_hash)
+
+
+def parse_note(note: str, keys: dict[str, VerifierKey]) -> SignedCheckpoint:
+    """Parse a signed checkpoint and verify its signature with one of ``keys``; signature
+    lines by other keys (a witness's cosignatures among them) are skipped."""
+    body, signatures = note_parts(note)
+    checkpoint = parse_body(body)
     unknown = []
-    for line in signatures.splitlines():
+    for line in signatures:
         if not line.startswith(SIGNATURE_DASH):
             raise CheckpointError(f"bad signature line in checkpoint: {line!r}")
         name, _, blob = line[len(SIGNATURE_DASH) :].rpartition(" ")

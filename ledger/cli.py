@@ -18,13 +18,17 @@ from typing import Any
 import click
 
 from audit.access_log import access_settings
-from ledger.checkpoint import CheckpointError, SignedCheckpoint, parse_note
+from ledger.checkpoint import CheckpointError, SignedCheckpoint, note_parts, parse_note
+from ledger.cosignature import read_witness_keys
 from ledger.keys import LedgerKeyError, VerifierKey, read_verifier_keys
-from ledger.ledger import Ledger, LedgerError, keyring_for
+from ledger.ledger import Ledger, LedgerError, engine_for, keyring_for
 from ledger.merkle import ProofError
-from ledger.report import KINDS, Report
+from ledger.report import KINDS, Problem, Report
 from ledger.settings import Settings, SettingsError, check_database_url
 from ledger.verify import VerifyInputError, verify_ledger
+from ledger.witness_audit import witness_problems
+from ledger.witness_protocol import AddCheckpoint
+from ledger.witnesses import WitnessOutcome
 from web.progress import progress_display
 
 OPERATOR_ERRORS = (
@@ -35,6 +39,9 @@ OPERATOR_ERRORS = (
     ProofError,
     VerifyInputError,
 )
+
+
+Quorum = tuple[dict[str, VerifierKey], int]  # witness keys, how many must have cosigned
 
 
 def one_line_errors(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -102,14 +109,18 @@ def ledger() -> None:
 @stream_option
 @one_line_errors
 def checkpoint(as_json: bool, rebuild_tree: bool, stream: str) -> None:
-    """Sign the tree head derived from the events (C2SP tlog-checkpoint) and keep it.
+    """Sign the tree head derived from the events (C2SP tlog-checkpoint), keep it, and have
+    the witnesses of HUIYAN_WITNESSES cosign it.
 
     The head extends the last checkpoint by the leaves re-derived from the entries appended
     since, each one's signature, link and key checked; nothing is signed when they or the
-    Merkle cache disagree.
+    Merkle cache disagree. Prints the note with the cosignatures kept for it; a witness that
+    fails is named on stderr and withholds nothing.
     """
     settings, the_ledger = open_ledger(stream=stream)
-    signed = the_ledger.issue_checkpoint(settings.now(), rebuild_tree=rebuild_tree)
+    outcomes: list[WitnessOutcome] = []
+    report = outcomes.append if as_json else _echo_outcome
+    signed = the_ledger.issue_checkpoint(settings.now(), rebuild_tree=rebuild_tree, report=report)
     if as_json:
         click.echo(
             json.dumps(
@@ -117,12 +128,41 @@ def checkpoint(as_json: bool, rebuild_tree: bool, stream: str) -> None:
                     "tree_size": signed.checkpoint.tree_size,
                     "root_hash": signed.checkpoint.root_hash.hex(),
                     "key_id": signed.key_id,
-                    "note": signed.note,
+                    "note": the_ledger.cosigned_note(signed),
+                    "witnesses": [
+                        {"witness": o.endpoint.key.encode(), "url": o.endpoint.url}
+                        | ({"failure": o.failure} if o.failure else {"cosigned": True})
+                        for o in outcomes
+                    ],
                 }
             )
         )
     else:
-        click.echo(signed.note, nl=False)
+        click.echo(the_ledger.cosigned_note(signed), nl=False)
+
+
+def _echo_outcome(outcome: WitnessOutcome) -> None:
+    click.echo(outcome.describe(), err=True)
+
+
+@ledger.command()
+@click.argument("old_size", type=click.IntRange(min=0))
+@stream_option
+@one_line_errors
+def consistency(old_size: int, stream: str) -> None:
+    """Print the consistency proof from OLD_SIZE to the latest checkpoint, as a witness reads
+    it ('old <size>' and one base64 hash a line): the --proof of `huiyan audit witness
+    cosign`, with the checkpoint from `huiyan ledger checkpoint`."""
+    _, the_ledger = open_ledger(stream=stream)
+    latest = the_ledger.latest_checkpoint()
+    if latest is None:
+        raise LedgerError("no checkpoint yet: run `huiyan ledger checkpoint` first")
+    if old_size > latest.checkpoint.tree_size:
+        raise LedgerError(
+            f"size {old_size} is beyond the latest checkpoint's {latest.checkpoint.tree_size}"
+        )
+    proof = the_ledger.consistency_proof_from(old_size, latest)
+    click.echo(AddCheckpoint(old_size, proof, latest.note).proof_text(), nl=False)
 
 
 @ledger.command()
@@ -176,6 +216,11 @@ Everything stored in the database (rows, checkpoints, the Merkle cache) is evide
 is wrong there is reported, never a reason to stop.
 
 \b
+Witnesses: with --witness-key (repeatable), the newest checkpoint given with --checkpoint
+(else the newest stored one) must carry at least --witnesses valid cosignatures by those
+keys (default: all of them), from the file or kept beside it; kind "witnesses" otherwise.
+
+\b
 Limits: entries appended after the newest checkpoint you kept (or a witness cosigned) can
 be removed from the end without trace, and a thief of the active key can rewrite
 everything after it; keep checkpoints outside the database, and rotate (then revoke) a
@@ -198,6 +243,18 @@ key you suspect. See docs/ledger.md.
     type=click.Path(dir_okay=False, path_type=Path),
     help="Trusted verifier keys (from `huiyan ledger keys`) instead of HUIYAN_HOME's.",
 )
+@click.option(
+    "--witness-key",
+    "witness_keys",
+    multiple=True,
+    help="A witness's verifier key (vkey line, signature type 0x04) whose cosignature counts.",
+)
+@click.option(
+    "--witnesses",
+    "required",
+    type=click.IntRange(min=1),
+    help="How many of the --witness-key witnesses must have cosigned (default: all).",
+)
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Worker processes.")
 @click.option(
     "--no-signatures",
@@ -211,6 +268,8 @@ def verify(
     database_url: str | None,
     kept: tuple[Path, ...],
     keys_file: Path | None,
+    witness_keys: tuple[str, ...],
+    required: int | None,
     workers: int | None,
     no_signatures: bool,
     as_json: bool,
@@ -218,6 +277,7 @@ def verify(
     stream: str,
 ) -> None:
     try:
+        quorum = _quorum(witness_keys, required)
         with progress_display(as_json=as_json) as bar:
             task = bar.add_task("verify", total=None)
             report = _verify(
@@ -228,6 +288,7 @@ def verify(
                 not no_signatures,
                 stream,
                 progress=lambda done, size: bar.update(task, completed=done, total=size),
+                quorum=quorum,
             )
     except OPERATOR_ERRORS as error:
         click.echo(f"error: {error}", err=True)
@@ -249,6 +310,7 @@ def _verify(
     signatures: bool,
     stream: str = "contest",
     progress: Callable[[int, int], None] | None = None,
+    quorum: Quorum | None = None,
 ) -> Report:
     settings = stream_settings(stream)
     url = database_url or settings.database_url
@@ -276,7 +338,47 @@ def _verify(
         from audit.signatures import personal_signature_problems
 
         report.add(personal_signature_problems(url, settings.events_table))
+    if quorum is not None:
+        report.add(_cosignature_problems(url, settings, trusted, checkpoints, *quorum))
     return report
+
+
+def _quorum(lines: tuple[str, ...], required: int | None) -> Quorum | None:
+    """(witness keys, how many must have cosigned), or None when no witness key is given."""
+    keys = read_witness_keys(lines)
+    if not keys:
+        if required is not None:
+            raise LedgerError("--witnesses needs the witnesses' keys: --witness-key VKEY ...")
+        return None
+    if required is not None and required > len(keys):
+        raise LedgerError(f"--witnesses {required} needs as many --witness-key, not {len(keys)}")
+    return keys, len(keys) if required is None else required
+
+
+def _cosignature_problems(
+    url: str,
+    settings: Settings,
+    trusted: dict[str, VerifierKey],
+    kept: list[SignedCheckpoint],
+    witness_keys: dict[str, VerifierKey],
+    required: int,
+) -> list[Problem]:
+    """Cosignatures on the newest kept checkpoint (its file's lines and those the ledger
+    keeps beside it), else on the newest valid stored one."""
+    engine = engine_for(url)
+    try:
+        the_ledger = Ledger(engine, keyring_for(settings), settings.events_table, create=False)
+        if kept:
+            target = max(kept, key=lambda signed: signed.checkpoint.tree_size)
+            lines = note_parts(target.note)[1]
+        else:
+            target = the_ledger.latest_checkpoint(trusted)
+            lines = []
+        if target is not None:
+            lines += the_ledger.cosignature_store.lines(target)
+    finally:
+        engine.dispose()
+    return witness_problems(target, lines, witness_keys, required)
 
 
 def _text_of(path: Path, option: str) -> str:

@@ -39,10 +39,15 @@ class LedgerKeyError(Exception):
     """A key cannot be created, read or found; the message names the file or the key id."""
 
 
-def key_hash(name: str, public_key: Ed25519PublicKey) -> bytes:
-    """The 4-byte C2SP note key hash that identifies a key (and names it in checkpoints)."""
+def key_hash(
+    name: str, public_key: Ed25519PublicKey, algorithm: bytes = ED25519_ALGORITHM
+) -> bytes:
+    """The 4-byte C2SP note key hash that identifies a key (and names it in checkpoints).
+
+    The signature type byte is hashed in, so one Ed25519 key used as a witness's cosigner
+    (type 0x04, ledger.cosignature) has another id than as a log's signer (0x01)."""
     raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return hashlib.sha256(name.encode() + b"\n" + ED25519_ALGORITHM + raw).digest()[:4]
+    return hashlib.sha256(name.encode() + b"\n" + algorithm + raw).digest()[:4]
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,7 @@ class VerifierKey:
     name: str
     key_id: str
     public_key: Ed25519PublicKey
+    algorithm: bytes = ED25519_ALGORITHM
 
     def verify(self, signature: bytes, message: bytes) -> bool:
         try:
@@ -68,11 +74,12 @@ class VerifierKey:
 
     def encode(self) -> str:
         """The C2SP vkey line."""
-        blob = base64.b64encode(ED25519_ALGORITHM + self.raw).decode()
+        blob = base64.b64encode(self.algorithm + self.raw).decode()
         return f"{self.name}+{self.key_id}+{blob}"
 
     @classmethod
-    def decode(cls, line: str) -> VerifierKey:
+    def decode(cls, line: str, algorithm: bytes = ED25519_ALGORITHM) -> VerifierKey:
+        """Parse a vkey line of this signature type (a cosigner's vkey is no log key)."""
         try:
             name, key_id, blob = line.strip().split("+", 2)
             raw = base64.b64decode(blob, validate=True)
@@ -80,25 +87,30 @@ class VerifierKey:
             raise LedgerKeyError(
                 f"not a verifier key line (name+id+base64): {line.strip()!r}"
             ) from None
-        if len(raw) != 33 or raw[:1] != ED25519_ALGORITHM:
-            raise LedgerKeyError(f"verifier key {key_id!r} is not an Ed25519 key")
+        if len(raw) != 33 or raw[:1] != algorithm:
+            raise LedgerKeyError(
+                f"verifier key {key_id!r} is not an Ed25519 key of signature type "
+                f"0x{algorithm.hex()}"
+            )
         public_key = Ed25519PublicKey.from_public_bytes(raw[1:])
-        if key_hash(name, public_key).hex() != key_id:
+        if key_hash(name, public_key, algorithm).hex() != key_id:
             raise LedgerKeyError(f"verifier key {key_id!r} does not match its name and public key")
-        return cls(name=name, key_id=key_id, public_key=public_key)
+        return cls(name=name, key_id=key_id, public_key=public_key, algorithm=algorithm)
 
 
 @dataclass(frozen=True)
 class SigningKey:
-    """The key the ledger signs with now."""
+    """The key the ledger signs with now (or, with type 0x04, a witness's cosigning key)."""
 
     name: str
     private_key: Ed25519PrivateKey
+    algorithm: bytes = ED25519_ALGORITHM
 
     @property
     def verifier(self) -> VerifierKey:
         public_key = self.private_key.public_key()
-        return VerifierKey(self.name, key_hash(self.name, public_key).hex(), public_key)
+        key_id = key_hash(self.name, public_key, self.algorithm).hex()
+        return VerifierKey(self.name, key_id, public_key, self.algorithm)
 
     @property
     def key_id(self) -> str:
@@ -107,30 +119,43 @@ class SigningKey:
     def sign(self, message: bytes) -> bytes:
         return self.private_key.sign(message)
 
+    def pem(self) -> bytes:
+        """The private key as PEM PKCS#8, unencrypted: for a file only its owner can read."""
+        return self.private_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
 
-def read_verifier_keys(lines: Iterable[str]) -> dict[str, VerifierKey]:
+
+def read_verifier_keys(
+    lines: Iterable[str], algorithm: bytes = ED25519_ALGORITHM
+) -> dict[str, VerifierKey]:
     """Parse exported verifier keys (one per line; blank lines and # comments skipped)."""
     keys = {}
     for line in lines:
         if line.strip() and not line.lstrip().startswith("#"):
-            key = VerifierKey.decode(line)
+            key = VerifierKey.decode(line, algorithm)
             keys[key.key_id] = key
     return keys
 
 
-def load_private_key(path: Path, name: str) -> SigningKey:
-    """Load a PEM Ed25519 private key, e.g. one provisioned from a secret store in production."""
+def load_private_key(
+    path: Path, name: str, algorithm: bytes = ED25519_ALGORITHM, what: str = "ledger key"
+) -> SigningKey:
+    """Load a PEM Ed25519 private key, e.g. one provisioned from a secret store in production
+    (``what`` names it in errors: the ledger's key, or a witness's)."""
     try:
         data = path.read_bytes()
     except OSError as error:
-        raise LedgerKeyError(f"cannot read ledger key {path}: {error.strerror}") from None
+        raise LedgerKeyError(f"cannot read {what} {path}: {error.strerror}") from None
     try:
         private_key = serialization.load_pem_private_key(data, password=None)
     except (ValueError, TypeError):
-        raise LedgerKeyError(f"ledger key {path} is not a readable PEM private key") from None
+        raise LedgerKeyError(f"{what} {path} is not a readable PEM private key") from None
     if not isinstance(private_key, Ed25519PrivateKey):
-        raise LedgerKeyError(f"ledger key {path} is not an Ed25519 key")
-    return SigningKey(name=name, private_key=private_key)
+        raise LedgerKeyError(f"{what} {path} is not an Ed25519 key")
+    return SigningKey(name=name, private_key=private_key, algorithm=algorithm)
 
 
 class Keyring:
@@ -187,7 +212,7 @@ class Keyring:
         """Make ``key`` the active key and destroy every other private key (their public
         keys stay): a retired key can never sign again."""
         with self._locked():
-            _write_private(self._active_file, key.key_id.encode() + b"\n")
+            write_private(self._active_file, key.key_id.encode() + b"\n")
             for path in self.folder.glob("ledger-*.key"):
                 if path.name != f"ledger-{key.key_id}.key":
                     path.unlink(missing_ok=True)
@@ -205,22 +230,17 @@ class Keyring:
 
     def _create(self, *, activate: bool = True) -> SigningKey:
         key = SigningKey(self.name, Ed25519PrivateKey.generate())
-        pem = key.private_key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        _write_private(self.folder / f"ledger-{key.key_id}.key", pem)
+        write_private(self.folder / f"ledger-{key.key_id}.key", key.pem())
         self._remember(key.verifier)
         if activate:
-            _write_private(self._active_file, key.key_id.encode() + b"\n")
+            write_private(self._active_file, key.key_id.encode() + b"\n")
         return key
 
     def _remember(self, verifier: VerifierKey) -> None:
         path = self.folder / f"ledger-{verifier.key_id}.vkey"
         if not path.exists():
             self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-            _write_private(path, verifier.encode().encode() + b"\n")
+            write_private(path, verifier.encode().encode() + b"\n")
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
@@ -234,7 +254,7 @@ class Keyring:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def _write_private(path: Path, data: bytes) -> None:
+def write_private(path: Path, data: bytes) -> None:
     """Write a file readable by its owner only, atomically (no half-written key)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

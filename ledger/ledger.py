@@ -7,7 +7,7 @@ table, keeps the Merkle tree's stored nodes up to date and issues and keeps chec
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -16,6 +16,8 @@ import sqlalchemy as sa
 
 from ledger.checkpoint import Checkpoint, CheckpointError, SignedCheckpoint, parse_note
 from ledger.checkpoint_audit import checkpoints_table_name, stored_notes
+from ledger.cosignature import Cosignature
+from ledger.cosignature_store import CosignatureStore, cosignatures_table
 from ledger.entry import Receipt
 from ledger.keys import Keyring, VerifierKey
 from ledger.merkle import Frontier, verify_consistency, verify_inclusion
@@ -24,6 +26,7 @@ from ledger.rows import Entry, RowError, rows_at, rows_where, survey
 from ledger.settings import EVENTS_TABLE, Settings
 from ledger.tree import LedgerTree, SqlLeafSource
 from ledger.verify import key_lifecycle
+from ledger.witnesses import WitnessEndpoint, WitnessOutcome, ask_witness, log_outcome
 
 
 class LedgerError(Exception):
@@ -80,13 +83,19 @@ class Ledger:
         events_table: str = EVENTS_TABLE,
         *,
         create: bool = True,
+        witnesses: Sequence[WitnessEndpoint] = (),
     ) -> None:
-        """``create=False`` opens the ledger read-only (for verifiers): no table is made."""
+        """``create=False`` opens the ledger read-only (for verifiers): no table is made.
+        ``witnesses`` are asked to cosign every checkpoint issued."""
         self.engine = engine
         self.keyring = keyring
         self.events_table = events_table
+        self.witnesses = tuple(witnesses)
         metadata = sa.MetaData()
         self._checkpoints = checkpoints_table(metadata, checkpoints_table_name(events_table))
+        self.cosignature_store = CosignatureStore(
+            engine, cosignatures_table(metadata, f"{events_table}_cosignatures")
+        )
         self._events = sa.Table(
             events_table,
             metadata,
@@ -99,7 +108,7 @@ class Ledger:
         )
         self._require_events_table()
         if create:
-            self._checkpoints.create(engine, checkfirst=True)
+            metadata.create_all(engine, [self._checkpoints, self.cosignature_store.table])
 
     @functools.cached_property
     def tree(self) -> LedgerTree:
@@ -111,7 +120,12 @@ class Ledger:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Ledger:
-        return cls(engine_for(settings.database_url), keyring_for(settings), settings.events_table)
+        return cls(
+            engine_for(settings.database_url),
+            keyring_for(settings),
+            settings.events_table,
+            witnesses=settings.witnesses,
+        )
 
     def _require_events_table(self) -> None:
         try:
@@ -166,13 +180,28 @@ class Ledger:
             ]
         return sorted(found, key=lambda entry: entry.position)
 
-    def issue_checkpoint(self, now: datetime, *, rebuild_tree: bool = False) -> SignedCheckpoint:
-        """Sign the tree head derived from the events themselves, and keep it.
+    def issue_checkpoint(
+        self,
+        now: datetime,
+        *,
+        rebuild_tree: bool = False,
+        report: Callable[[WitnessOutcome], None] = log_outcome,
+    ) -> SignedCheckpoint:
+        """Sign the tree head derived from the events themselves, keep it, and have it
+        cosigned by the witnesses (each outcome goes to ``report``; a failing witness never
+        withholds the checkpoint).
 
         The head is the last valid checkpoint extended by the leaves re-derived from the rows
         appended since, each row's signature, link and key checked; the Merkle cache must
-        agree with it, or nothing is signed. Reuses the latest checkpoint when nothing changed.
+        agree with it, or nothing is signed. Reuses the latest checkpoint when nothing changed
+        (and asks again the witnesses that have not cosigned it).
         """
+        signed = self._sign_head(now, rebuild_tree)
+        for outcome in self.witness(signed, now):
+            report(outcome)
+        return signed
+
+    def _sign_head(self, now: datetime, rebuild_tree: bool) -> SignedCheckpoint:
         keys = self.verifier_keys()
         base = self.latest_checkpoint(keys)
         size, root, head_key = self._derive_head(base, keys, rebuild_tree)
@@ -310,12 +339,58 @@ class Ledger:
     def consistency_proof(self, old: SignedCheckpoint, new: SignedCheckpoint) -> list[bytes]:
         """A consistency proof between two checkpoints, checked against both signed roots."""
         self.tree.sync()
-        old_size, new_size = old.checkpoint.tree_size, new.checkpoint.tree_size
+        return self._checked_proof(old.checkpoint.tree_size, old.checkpoint.root_hash, new)
+
+    def consistency_proof_from(self, old_size: int, new: SignedCheckpoint) -> list[bytes]:
+        """The proof a witness needs, from the bare size it last cosigned (none from size 0,
+        as tlog-witness asks), checked against the signed new root. The old root is the
+        cache's: the witness, holding the signed one, is the check that matters."""
+        if old_size == 0:
+            return []
+        self.tree.sync()
+        return self._checked_proof(old_size, self.tree.root(old_size), new)
+
+    def _checked_proof(self, old_size: int, old_root: bytes, new: SignedCheckpoint) -> list[bytes]:
+        new_size = new.checkpoint.tree_size
         proof = self.tree.consistency_proof(old_size, new_size)
-        verify_consistency(
-            old_size, new_size, old.checkpoint.root_hash, new.checkpoint.root_hash, proof
-        )
+        verify_consistency(old_size, new_size, old_root, new.checkpoint.root_hash, proof)
         return proof
+
+    def witness(self, signed: SignedCheckpoint, now: datetime) -> list[WitnessOutcome]:
+        """Ask each witness that has not cosigned ``signed`` yet, and keep what they cosign.
+
+        The proof sent starts at the largest size the witness cosigned for this ledger (as
+        far as the kept cosignatures tell); the exchange settles any difference (409)."""
+        held = self.cosignatures(signed)
+        store = self.cosignature_store
+        outcomes = []
+        for endpoint in self.witnesses:
+            if endpoint.key.key_id in held:
+                outcome = WitnessOutcome(endpoint, held[endpoint.key.key_id], already=True)
+            else:
+                outcome = ask_witness(
+                    endpoint,
+                    signed,
+                    store.largest_size(endpoint.key, signed.checkpoint.tree_size),
+                    lambda old: self.consistency_proof_from(old, signed),
+                )
+                if outcome.cosignature is not None:
+                    store.keep(signed, outcome.cosignature, now)
+            outcomes.append(outcome)
+        return outcomes
+
+    def cosignatures(
+        self, signed: SignedCheckpoint, keys: dict[str, VerifierKey] | None = None
+    ) -> dict[str, Cosignature]:
+        """The kept cosignatures on ``signed`` that verify with ``keys`` (default: the
+        configured witnesses' keys), by key id."""
+        if keys is None:
+            keys = {endpoint.key.key_id: endpoint.key for endpoint in self.witnesses}
+        return self.cosignature_store.check(signed, keys).valid
+
+    def cosigned_note(self, signed: SignedCheckpoint) -> str:
+        """The signed note with the configured witnesses' valid cosignatures appended."""
+        return signed.note + "".join(c.line for c in self.cosignatures(signed).values())
 
 
 def keyring_for(settings: Settings) -> Keyring:

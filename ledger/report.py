@@ -20,6 +20,8 @@ BAD_HANDOVER = "bad handover"
 TRUNCATED = "truncated"
 CHECKPOINT = "checkpoint"
 FORK = "fork"
+# Fewer valid witness cosignatures on the checked checkpoint than the caller demanded.
+WITNESSES = "witnesses"
 # An event whose personal signature does not verify (checked by audit/signatures.py).
 PERSONAL_SIGNATURE = "personal signature"
 
@@ -36,6 +38,7 @@ KINDS = (
     TRUNCATED,
     CHECKPOINT,
     FORK,
+    WITNESSES,
     PERSONAL_SIGNATURE,
 )
 

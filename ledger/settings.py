@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ledger.witnesses import WitnessEndpoint, parse_witnesses
+
 EVENTS_TABLE = "ledger_events"
 
 
@@ -48,6 +50,7 @@ class Settings:
     sandbox_unisolated: bool = False  # development only: run bundles without namespaces
     docker_runtime: str = "auto"  # runc, runsc (gVisor), or auto: runsc where the engine has it
     session_minutes: int = 30  # how long a sign-in lasts (HUIYAN_SESSION_MINUTES)
+    witnesses: tuple[WitnessEndpoint, ...] = ()  # asked to cosign each checkpoint
 
     def now(self) -> datetime:
         """The one clock: ``HUIYAN_CLOCK`` when set (tests, rehearsals), else the system's UTC
@@ -61,6 +64,11 @@ class Settings:
     @property
     def blobs_dir(self) -> Path:
         return self.home / "blobs"
+
+    @property
+    def witness_dir(self) -> Path:
+        """Where ``huiyan audit witness`` keeps its key and state when it runs here."""
+        return self.home / "witness"
 
     @property
     def is_production(self) -> bool:
@@ -110,6 +118,10 @@ class Settings:
             raise SettingsError(
                 f"HUIYAN_DOCKER_RUNTIME must be auto, runc or runsc (got {docker_runtime!r})"
             )
+        try:
+            witnesses = parse_witnesses(env.get("HUIYAN_WITNESSES", ""))
+        except ValueError as error:
+            raise SettingsError(f"HUIYAN_WITNESSES: {error}") from None
         return cls(
             home=home,
             database_url=database_url,
@@ -121,6 +133,7 @@ class Settings:
             sandbox=sandbox,
             sandbox_unisolated=bool(unisolated),
             docker_runtime=docker_runtime,
+            witnesses=witnesses,
             gpu=env.get("HUIYAN_GPU") or None,
             run_wall_seconds=_positive(env, "HUIYAN_RUN_WALL_SECONDS", cls.run_wall_seconds),
             session_minutes=int(_positive(env, "HUIYAN_SESSION_MINUTES", cls.session_minutes)),

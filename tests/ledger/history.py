@@ -60,5 +60,6 @@ def huiyan_for(settings: Settings, *args: str):
         "HUIYAN_DATABASE_URL": settings.database_url,
         "HUIYAN_LEDGER_ORIGIN": settings.origin,
         "HUIYAN_CLOCK": NOW.isoformat(),
+        "HUIYAN_WITNESSES": ",".join(f"{w.url} {w.key.encode()}" for w in settings.witnesses),
     }
     return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)

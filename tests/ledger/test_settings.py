@@ -6,7 +6,10 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from ledger.cosignature import COSIGNATURE_ALGORITHM
+from ledger.keys import ED25519_ALGORITHM, SigningKey
 from ledger.settings import Settings, SettingsError
 
 
@@ -44,3 +47,35 @@ def test_a_bad_setting_is_refused_by_name(environ, message):
         Settings.from_env(environ)
     assert str(refused.value).startswith(message)
     assert "secret" not in str(refused.value)  # a password in a URL is never echoed
+
+
+def vkey(name: str, algorithm: bytes = COSIGNATURE_ALGORITHM) -> str:
+    return SigningKey(name, Ed25519PrivateKey.generate(), algorithm).verifier.encode()
+
+
+def test_witnesses_are_urls_with_their_cosigner_keys():
+    one, two = vkey("witness.test/w1"), vkey("witness.test/w2")
+    environ = {"HUIYAN_WITNESSES": f"https://w1.example/ {one},\nhttp://127.0.0.1:8080 {two}\n"}
+    witnesses = Settings.from_env(environ).witnesses
+    assert [(w.url, w.key.encode()) for w in witnesses] == [
+        ("https://w1.example", one),
+        ("http://127.0.0.1:8080", two),
+    ]
+    assert Settings.from_env({}).witnesses == ()
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("w1.example {w}", "a witness URL must start with http:// or https://"),
+        ("https://w1.example not-a-key", "witness https://w1.example: not a verifier key line"),
+        ("https://w1.example {log}", "is not an Ed25519 key of signature type 0x04"),
+        ("https://a.example {w}, https://b.example {w}", "a witness key is listed twice"),
+    ],
+)
+def test_a_bad_witness_setting_is_refused_by_name(value, message):
+    keys = {"w": vkey("witness.test/w"), "log": vkey("log", ED25519_ALGORITHM)}
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env({"HUIYAN_WITNESSES": value.format(**keys)})
+    assert str(refused.value).startswith("HUIYAN_WITNESSES: ")
+    assert message in str(refused.value)
