@@ -17,6 +17,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("audit.audit_cli", "audit"),
     ("audit.cli", "access_log"),
     ("audit.certificate_cli", "certificate"),
+    ("audit.retention_cli", "retention"),
     ("web.cli", "contest"),
     ("web.cli", "rules"),
     ("web.people_cli", "login"),

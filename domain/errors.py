@@ -349,3 +349,24 @@ FinalAlreadyAwarded = _error(
 SubmissionStatusForbids = _error(
     "SubmissionStatusForbids", "submission.status_forbids", "The submission's state forbids it."
 )
+# retention and crypto-shredding (domain/retention.py)
+RegistrationNotOver = _error(
+    "RegistrationNotOver", "retention.registration_open", "Identities are hashed until then."
+)
+RegistrationReviewsPending = _error(
+    "RegistrationReviewsPending", "retention.reviews_pending", "A review may still need them."
+)
+ScreeningUnfinished = _error(
+    "ScreeningUnfinished", "retention.screening_unfinished", "A screening must finish first."
+)
+RetentionNotDue = _error(
+    "RetentionNotDue", "retention.not_due", "Stored files are kept for the published period."
+)
+StoreKindUnknown = _error(
+    "StoreKindUnknown", "retention.store_kind", "The rules name three kinds of stored files."
+)
+AlreadyShredded = _error("AlreadyShredded", "retention.already", "What is destroyed stays so.")
+ContestNotOver = _error(
+    "ContestNotOver", "retention.contest_not_over", "A contest closes after its final."
+)
+AppealsOpen = _error("AppealsOpen", "retention.appeals_open", "Open appeals need their files.")

@@ -641,4 +641,39 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "提交处于 {status} 状态，不能{action}。",
         "en": "The submission is {status}; it cannot {action}.",
     },
+    # retention and crypto-shredding
+    "retention.registration_open": {
+        "zh": "报名或修改报名信息在 {deadline} 前仍可进行，身份哈希密钥仍需保留。",
+        "en": "Registrations may be made or changed until {deadline}; the identity secret is "
+        "still needed.",
+    },
+    "retention.reviews_pending": {
+        "zh": "仍有 {count} 个报名等待审核，身份哈希密钥仍需保留。",
+        "en": "{count} registration(s) still await review; the identity secret is still needed.",
+    },
+    "retention.screening_unfinished": {
+        "zh": "黑名单 {lists} 的筛查尚未完成（请先执行 huiyan blacklist resume）。",
+        "en": "The screening against blacklist {lists} is unfinished (run huiyan blacklist "
+        "resume first).",
+    },
+    "retention.not_due": {
+        "zh": "{kind} 须保存至 {due}。",
+        "en": "The {kind} are kept until {due}.",
+    },
+    "retention.store_kind": {
+        "zh": "没有 {kind} 这类存储文件（可选：{kinds}）。",
+        "en": "There is no kind of stored file {kind} (one of {kinds}).",
+    },
+    "retention.already": {
+        "zh": "{what} 已于 {at} 销毁。",
+        "en": "{what} was already destroyed at {at}.",
+    },
+    "retention.contest_not_over": {
+        "zh": "赛事在 {final_end} 决赛结束后才关闭。",
+        "en": "The contest closes when its final ends, at {final_end}.",
+    },
+    "retention.appeals_open": {
+        "zh": "仍有 {count} 件申诉未结，赛事尚未关闭。",
+        "en": "{count} appeal(s) are still open; the contest has not closed.",
+    },
 }

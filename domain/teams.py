@@ -65,7 +65,7 @@ EDITABLE = (Status.DRAFT, Status.REJECTED, Status.WITHDRAWN)
 
 @dataclass(frozen=True)
 class Member:
-    identity_key: str  # HMAC of the identity number under the server secret
+    identity_key: str  # HMAC of the identity number under the contest's identity secret
     record: str  # SHA-256 of the sealed personal record in the blob store
     organisation: str
     organisation_code: str | None = None

@@ -48,6 +48,9 @@ TRIMMED_MEAN_MIN_EXPERTS = 5  # below this, dropping the extremes leaves too few
 APPEAL_ITEMS = ("quality", "efficiency", "expert", "gates")  # what a team may appeal
 REMEDIES = ("rescore", "rereview", "correct")  # what an arbitrator may order
 AWARD_LANGUAGES = ("zh", "en")
+# What the contest stores and for how long after its final ends (``retention``); the kinds are
+# domain.retention.STORE_KINDS, each read from the key ``<kind>_days``.
+RETENTION_KINDS = ("models", "predictions", "testsets")
 _SLUG = re.compile(r"[a-z][a-z0-9_]*")
 
 
@@ -135,6 +138,20 @@ class FinalRules:
 
 
 @dataclass(frozen=True)
+class RetentionRules:
+    """How long the stores keep a contest's files after its final ends (``retention``), in
+    whole days; 0 means they may go as soon as the contest closes. Personal data has no
+    period here: it is shredded when the contest closes (docs/audit.md)."""
+
+    models_days: int
+    predictions_days: int
+    testsets_days: int
+
+    def days(self, kind: str) -> int:
+        return int(getattr(self, f"{kind}_days"))
+
+
+@dataclass(frozen=True)
 class Rules:
     version: str
     sha256: str
@@ -149,6 +166,7 @@ class Rules:
     review: ReviewRules
     appeals: AppealRules
     final: FinalRules
+    retention: RetentionRules
 
     def track(self, number: int) -> TrackRules:
         return self.tracks[number]
@@ -210,6 +228,7 @@ def parse_rules(data: bytes) -> Rules:
     preliminary.finish()
     appeals = _appeals(root.section("appeals"))
     final = _final(root.section("final"))
+    retention = _retention(root.section("retention"))
     tie_break = root.names("tie_break")
     unknown = sorted(set(tie_break) - TIE_BREAKS)
     if unknown:
@@ -228,6 +247,7 @@ def parse_rules(data: bytes) -> Rules:
         review=review,
         appeals=appeals,
         final=final,
+        retention=retention,
     )
     root.finish()
     return rules
@@ -293,6 +313,14 @@ def _final(section: _Section) -> FinalRules:
     return FinalRules(
         advance_per_track=advance, weights=weights, scale_max=scale_max, awards=awards
     )
+
+
+def _retention(section: _Section) -> RetentionRules:
+    retention = RetentionRules(
+        **{f"{kind}_days": section.integer(f"{kind}_days", low=0) for kind in RETENTION_KINDS}
+    )
+    section.finish()
+    return retention
 
 
 def _award(section: _Section) -> Award:

@@ -41,6 +41,7 @@ SIGNING = {
     ("final", "advance"),
     ("final", "score"),
     ("final", "award"),
+    ("retention", "shred"),
 }
 PRIVILEGED = {"organiser", "arbitrator", "compliance_officer", "audit_administrator"}
 PASSWORD = "correct horse battery staple"

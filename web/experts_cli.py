@@ -19,8 +19,8 @@ from uuid import UUID
 import click
 from pydantic import Field
 
-from domain.accounts import Account, Role
-from ledger.vault import Vault
+from domain.accounts import Account, Actor, Role
+from domain.registration import PANEL
 from web import strict_files
 from web.cli import FILE, Desk, contest_option, print_json, refusals_on_one_line, signing_options
 from web.intake import IdentitySpec, Name
@@ -49,11 +49,21 @@ class Ties(Strict):
     people: Annotated[list[PersonTie], Field(max_length=MAX_TIES)] = Field(default_factory=list)
 
 
-def load_ties(path: Path, vault: Vault) -> tuple[list[str], list[str]]:
-    """The declared organisations and the keyed hashes of the declared people's documents."""
+def load_ties(path: Path) -> tuple[list[str], list[str]]:
+    """The declared organisations and the declared people's normalised identity documents."""
     ties = validated(path, Ties, read_yaml(path))
-    keys = [vault.keyed_hash(person.identity.text) for person in ties.people]
-    return list(ties.organisations), keys
+    return list(ties.organisations), [person.identity.text for person in ties.people]
+
+
+def identity_keys(desk: Desk, acting: Actor, people: list[str]) -> list[str]:
+    """The keyed hashes of the declared people's documents, under the identity secret of the
+    expert's contest, as its members' are (after the checks of who may declare: an organiser
+    is refused for their role, not for a missing enrolment)."""
+    if not people:
+        return []
+    acting.require(*PANEL, action="declare conflicts of interest")
+    contest_id = desk.app.expert(acting.account_id).contest_id
+    return [desk.vault.identity_hash(contest_id, person) for person in people]
 
 
 def _account_id(desk: Desk, login: str) -> UUID:
@@ -152,11 +162,11 @@ def expert_declare(path: Path, password_stdin: bool, code: str | None) -> None:
     previous declaration. Prints the declaration's number."""
     desk = Desk.open()
     acting = desk.acting()
-    organisations, identity_keys = load_ties(path, desk.vault)
+    organisations, people = load_ties(path)
     number = desk.app.declare_ties(
         acting.account_id,
         organisations=organisations,
-        identity_keys=identity_keys,
+        identity_keys=identity_keys(desk, acting, people),
         actor=acting,
         now=desk.now,
         signer=desk.signer(acting, password_stdin, code),

@@ -351,17 +351,24 @@ def load_member(path: Path) -> MemberSpec:
 
 
 def seal_member(
-    entry: MemberSpec, team_id: UUID, *, vault: Vault, blobs: BlobStore, written: list[str]
+    entry: MemberSpec,
+    team_id: UUID,
+    *,
+    contest_id: UUID,
+    vault: Vault,
+    blobs: BlobStore,
+    written: list[str],
 ) -> Member:
     """One person's record, normalised as checked, sealed under the team's key; the digest
-    is added to ``written`` once stored."""
+    is added to ``written`` once stored. The identity number is hashed under the contest's
+    identity secret (ledger/vault.py)."""
     record = entry.model_dump(mode="json", exclude_none=True)
     sealed = vault.seal_to(
         blobs, team_id, json.dumps(record, ensure_ascii=False, sort_keys=True).encode()
     )
     written.append(sealed)
     return Member(
-        identity_key=vault.keyed_hash(entry.identity.text),
+        identity_key=vault.identity_hash(contest_id, entry.identity.text),
         record=sealed,
         organisation=entry.organisation,
         organisation_code=entry.organisation_code,
@@ -394,7 +401,7 @@ def register_team(
     try:
         with discarded_on_refusal(blobs) as written:
             sealed = {"vault": vault, "blobs": blobs, "written": written}
-            leader = seal_member(team.leader, team_id, **sealed)
+            leader = seal_member(team.leader, team_id, contest_id=contest.id, **sealed)
             proof = None
             if team.identity_proof:
                 proof = seal_identity_proof(team.identity_proof, team_id, **sealed)
@@ -414,9 +421,9 @@ def register_team(
         raise
 
 
-def email_key(vault: Vault, email: str) -> str:
+def email_key(vault: Vault, contest_id: UUID, email: str) -> str:
     """The keyed hash an invitation records: the address itself is personal data."""
-    return vault.keyed_hash(f"email:{email.strip().lower()}")
+    return vault.identity_hash(contest_id, f"email:{email.strip().lower()}")
 
 
 def invite(
@@ -435,7 +442,7 @@ def invite(
     invitation = app.invite(
         team_id,
         token_hash=token_hash(token),
-        email_key=email_key(vault, email),
+        email_key=email_key(vault, app.team(team_id).contest_id, email),
         actor=actor,
         now=now,
     )
@@ -478,8 +485,11 @@ def accept(
     discards what was sealed."""
     hashed = token_hash(token)
     team_id = app.invitation(hashed).team_id
+    contest_id = app.team(team_id).contest_id
     with discarded_on_refusal(blobs) as written:
-        joining = seal_member(member, team_id, vault=vault, blobs=blobs, written=written)
+        joining = seal_member(
+            member, team_id, contest_id=contest_id, vault=vault, blobs=blobs, written=written
+        )
         return app.accept(token_hash=hashed, member=joining, actor=actor, now=now)
 
 

@@ -101,6 +101,10 @@ class FolderStore:
             raise IntakeRefused(f"{sha256!r} is not a SHA-256 hex digest")
         return self.root / sha256
 
+    def remove(self, sha256: str) -> bool:
+        """Destroys a stored folder (its retention period has run); False when absent."""
+        return remove_tree(self.path(sha256))
+
     def add(self, source: Path, *, required: Sequence[str]) -> StoredFolder:
         """Stores a folder or an archive of one. ``required`` names files that must be at
         its top; a single wrapping folder (``tar czf b.tgz bundle/``) is looked through."""
@@ -340,6 +344,14 @@ def _make_read_only(top: Path) -> None:
             os.chmod(Path(folder) / name, 0o444)
         for name in folders:
             os.chmod(Path(folder) / name, 0o555)
+
+
+def remove_tree(path: Path) -> bool:
+    """Removes a read-only stored folder and everything in it; False when it was not there."""
+    if not path.exists():
+        return False
+    _remove(path)
+    return True
 
 
 def _remove(path: Path) -> None:

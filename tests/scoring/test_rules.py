@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from domain.retention import STORE_KINDS
 from scoring.rules import (
     APPEAL_ITEMS,
     REMEDIES,
+    RETENTION_KINDS,
     RulesInvalid,
     default_rules_path,
     load_rules,
@@ -71,6 +73,24 @@ def test_defaults_carry_the_judging_appeal_and_final_rules():
     ]
     assert [a.name["zh"] for a in final.awards] == ["一等奖", "二等奖", "三等奖"]
     assert final.awards[0].name["en"] == "First prize"
+
+
+def test_defaults_carry_the_retention_periods():
+    retention = load_rules().retention
+    assert (retention.models_days, retention.predictions_days, retention.testsets_days) == (
+        180,
+        180,
+        365,
+    )
+    assert [retention.days(kind) for kind in RETENTION_KINDS] == [180, 180, 365]
+    assert RETENTION_KINDS == STORE_KINDS  # the rules name exactly the stores the domain knows
+
+
+def test_a_retention_of_zero_days_is_accepted():
+    def change(document):
+        document["retention"].update(models_days=0, predictions_days=0, testsets_days=0)
+
+    assert parse_rules(_edited(change)).retention.days("testsets") == 0
 
 
 def _trimmed(experts, trim):
@@ -209,6 +229,17 @@ def test_sha256_is_over_the_exact_bytes():
         (lambda d: d["final"]["awards"][0].update(money=1), "final.awards[0].money"),
         (lambda d: d["final"]["awards"].__setitem__(0, "first_prize"), "final.awards[0]"),
         (lambda d: d["final"].update(prizes=[]), "final.prizes"),
+        # retention
+        (lambda d: d.pop("retention"), "retention"),
+        (lambda d: d.update(retention=[180, 180, 365]), "retention"),
+        (lambda d: d["retention"].pop("models_days"), "retention.models_days"),
+        (lambda d: d["retention"].pop("testsets_days"), "retention.testsets_days"),
+        (lambda d: d["retention"].update(predictions_days=-1), "retention.predictions_days"),
+        (lambda d: d["retention"].update(models_days=0.5), "retention.models_days"),
+        (lambda d: d["retention"].update(models_days=True), "retention.models_days"),
+        (lambda d: d["retention"].update(testsets_days="365"), "retention.testsets_days"),
+        (lambda d: d["retention"].update(personal_data_days=0), "retention.personal_data_days"),
+        (lambda d: d["retention"].update(reports_days=30), "retention.reports_days"),
     ],
 )
 def test_a_bad_rules_document_names_the_bad_key(change, key):

@@ -62,6 +62,7 @@ def only(allowed: tuple[str, ...]) -> dict[str, str]:
 
 
 TEAM_READERS = ("leader", "member", "organiser")
+RETENTION_READERS = ("organiser", "compliance", "auditor")
 # (command, its arguments given the world, who gets what)
 MATRIX = [
     ("contest show", lambda w: ["contest", "show"], anyone()),
@@ -77,6 +78,7 @@ MATRIX = [
     ("submission list", lambda w: ["submission", "list", "--team", w.team], only(TEAM_READERS)),
     ("team status", lambda w: ["team", "status", w.team, "--json"], only(TEAM_READERS)),
     ("access-log", lambda w: ["access-log"], only(("auditor",))),
+    ("retention status", lambda w: ["retention", "status"], only(RETENTION_READERS)),
 ]
 
 
@@ -104,3 +106,13 @@ def test_only_the_organiser_decides_a_registration(world, role):
                           stdin="whatever password\n", who=who)  # fmt: skip
     expected = NOT_SIGNED_IN if role == "anonymous" else ROLE
     assert result.exit_code == 2 and expected in result.output, result.output
+
+
+@pytest.mark.parametrize("role", [role for role in ROLES if role != "compliance"])
+def test_only_the_compliance_officer_shreds(world, role):
+    who = None if role == "anonymous" else LOGINS.get(role, role)
+    result = world.huiyan("retention", "shred", "--team", world.team, "--reason", "x",
+                          "--password-stdin", stdin="whatever password\n", who=who)  # fmt: skip
+    expected = NOT_SIGNED_IN if role == "anonymous" else ROLE
+    assert result.exit_code == 2 and expected in result.output, result.output
+    assert (world.huiyan.home / "keys" / "subjects" / f"{world.team}.key").exists()
