@@ -21,10 +21,11 @@ from domain.accounts import Actor, Role
 from domain.appeals import Appeal
 from domain.contest import Contest
 from domain.errors import AppealNotYours, NotPermitted
+from domain.judging_read_models import AppealListing
 from web import strict_files
 from web.cli import FILE, print_json, signing_options
 from web.judging_cli import judged, track_option
-from web.judging_steps import JudgingDesk, carry_out_rescore
+from web.judging_steps import JudgingDesk, appeals_for, carry_out_rescore
 from web.uploads import read_pdf
 
 REASONS_LIMIT = 64 * 1024
@@ -99,7 +100,7 @@ def appeal_file(
         click.echo(f"waiting: {found.waiting}", err=True)
 
 
-def _view(jd: JudgingDesk, found: Appeal) -> dict[str, Any]:
+def _view(jd: JudgingDesk, found: Appeal | AppealListing) -> dict[str, Any]:
     return {
         "appeal": found.id,
         "team_id": found.team_id,
@@ -118,7 +119,7 @@ def _view(jd: JudgingDesk, found: Appeal) -> dict[str, Any]:
     }
 
 
-def _readable(jd: JudgingDesk, acting: Actor, found: Appeal) -> None:
+def _readable(jd: JudgingDesk, acting: Actor, found: Appeal | AppealListing) -> None:
     """The organiser, the team's members, and the appeal's own arbitrators."""
     if acting.role is Role.ARBITRATOR:
         if acting.account_id not in found.arbitrators:
@@ -132,7 +133,7 @@ def _readable(jd: JudgingDesk, acting: Actor, found: Appeal) -> None:
 def appeal_list(jd: JudgingDesk, acting: Actor, contest: Contest) -> None:
     """The appeals you may see: all (the organiser), your team's, or those you arbitrate."""
     shown = []
-    for found in jd.judging.appeals(contest.id):
+    for found in appeals_for(jd, contest.id, acting):
         try:
             _readable(jd, acting, found)
         except Exception:  # noqa: BLE001 - not yours to see: left out of the list

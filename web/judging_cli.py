@@ -25,10 +25,16 @@ from eventsourcing.persistence import StoredEvent
 from domain.accounts import Actor, Role
 from domain.contest import Contest
 from domain.errors import NotPermitted
-from domain.review import Review
+from domain.judging_read_models import ReviewListing
 from domain.submissions import score_view
 from web.cli import FILE, contest_option, print_json, refusals_on_one_line, signing_options
-from web.judging_steps import JudgingDesk, prepare_review, progress, publish_results
+from web.judging_steps import (
+    JudgingDesk,
+    prepare_review,
+    publish_results,
+    review_progress,
+    tasks,
+)
 from web.standings import Standing
 from web.uploads import read_pdf
 
@@ -78,8 +84,7 @@ def judging_prepare(jd: JudgingDesk, acting: Actor, contest: Contest, track: int
 def judgingprogress(jd: JudgingDesk, acting: Actor, contest: Contest, track: int) -> None:
     """Where the review of the track stands, entry by entry (the organiser)."""
     acting.require(Role.ORGANISER, action="follow the expert review")
-    app = jd.judging
-    print_json([progress(app, r, None, None) for r in app.reviews(contest.id, track)])
+    print_json(review_progress(jd, contest.id, track))
 
 
 @judging.command("replace-report")
@@ -101,22 +106,22 @@ def judging_replace_report(
 @judged
 def judging_tasks(jd: JudgingDesk, acting: Actor, contest: Contest) -> None:
     """Your review tasks (an expert): each entry by pseudonym with its aggregate metrics."""
-    print_json([_task_view(jd, review, acting) for review in jd.judging.tasks(contest.id, acting)])
+    print_json([_task_view(jd, review, acting) for review in tasks(jd, contest.id, acting)])
 
 
-def _task_view(jd: JudgingDesk, review: Review, acting: Actor) -> dict[str, Any]:
+def _task_view(jd: JudgingDesk, review: ReviewListing, acting: Actor) -> dict[str, Any]:
     """Everything an expert learns of an entry: no name, member, organisation or id of the
     team, no code (tests/web/test_anonymity.py searches every answer)."""
     submission = jd.judging.submission(review.submission_id)
-    mine = review.current["sheets"].get(str(acting.account_id))
+    mine = review.sheets.get(str(acting.account_id))
     return {
         "pseudonym": review.pseudonym,
         "track": review.track,
-        "round": review.current["number"],
+        "round": review.round,
         "metrics": score_view(submission.score),
         "report": "huiyan judging report " + review.pseudonym + " --out FILE",
         "scored": mine is not None,
-        "grades": mine["grades"] if mine else None,
+        "grades": mine,
     }
 
 
@@ -193,12 +198,12 @@ def results() -> None:
 def results_standings(jd: JudgingDesk, acting: Actor, contest: Contest, track: int) -> None:
     """The track's standings as they stand now, with names (the organiser)."""
     acting.require(Role.ORGANISER, action="read the standings")
-    print_json(_named(jd, jd.standings(contest.id, track)))
+    print_json(_named(jd.team_names(contest.id), jd.standings(contest.id, track)))
 
 
-def _named(jd: JudgingDesk, lines: list[Standing]) -> list[dict[str, Any]]:
+def _named(names: dict[UUID, str], lines: list[Standing]) -> list[dict[str, Any]]:
     return [
-        {"team": jd.judging.team(s.team_id).name, "pseudonym": s.pseudonym, **s.record(),
+        {"team": names[s.team_id], "pseudonym": s.pseudonym, **s.record(),
          "corrected": list(s.corrected)}
         for s in lines
     ]  # fmt: skip
@@ -252,21 +257,7 @@ def results_leaderboard(jd: JudgingDesk, acting: Actor, contest: Contest, track:
     submitted after the freeze wait for the next publication. Teams and the organiser."""
     if acting.role not in (Role.ORGANISER, Role.TEAM_MEMBER):
         raise NotPermitted(role=acting.role.value, action="read the leaderboard")
-    published = jd.judging.results(contest.id).latest(track)
-    if published is None or published["mode"] == "hidden":
-        print_json({"track": track, "mode": "hidden" if published else None, "lines": []})
-        return
-    lines = []
-    for line in jd.standings(contest.id, track):
-        submitted = jd.judging.submission(line.submission_id).submitted_at
-        if line.rank is None or submitted > published["freeze_at"]:
-            continue
-        shown: dict[str, Any] = {"rank": line.rank, "team": jd.judging.team(line.team_id).name}
-        if published["mode"] == "full":
-            shown |= {k: getattr(line, k) for k in ("composite", "quality", "efficiency", "expert")}
-        lines.append(shown)
-    print_json({"track": track, "mode": published["mode"], "publication": published["number"],
-                "lines": lines})  # fmt: skip
+    print_json(jd.leaderboard(contest.id, track))
 
 
 @results.command("mine")
@@ -277,27 +268,7 @@ def results_mine(jd: JudgingDesk, acting: Actor, contest: Contest, track: int) -
     acting.require(Role.TEAM_MEMBER, action="read the team's score")
     assert acting.team_id is not None
     jd.desk.require_read(acting, acting.team_id, "read.results", "a team's results")
-    line = next((s for s in jd.standings(contest.id, track) if s.team_id == acting.team_id), None)
-    if line is None:
-        print_json({"track": track, "entry": None})
-        return
-    submission = jd.judging.submission(line.submission_id)
-    published = jd.judging.results(contest.id).latest(track)
-    print_json(
-        {
-            "track": track,
-            "submission": line.submission_id,
-            "composite": line.composite if published else None,
-            "rank": line.rank if published else None,
-            "quality": line.quality,
-            "efficiency": line.efficiency,
-            "expert": line.expert if published else None,
-            "gates_passed": line.gates_passed,
-            "corrected": list(line.corrected),
-            "score": score_view(submission.score),
-            "superseded": len(submission.superseded_scores),
-        }
-    )
+    print_json(jd.team_results(contest.id, track, acting.team_id))
 
 
 @results.command("export")
@@ -311,7 +282,13 @@ def results_export(
     """Export the track's results (the organiser): each line with the rules and scorer
     versions and the ledger position and leaf hash of every recorded score it uses."""
     acting.require(Role.ORGANISER, action="export the results")
-    rows = [_export_row(jd, contest.id, s) for s in jd.standings(contest.id, track)]
+    reads = jd.reads()
+    names = reads.team_names(contest.id)
+    reviews = {r.submission_id: r for r in reads.judging.reviews(contest.id, track)}
+    rows = [
+        _export_row(jd, names[s.team_id], reviews[s.submission_id], s)
+        for s in jd.standings(contest.id, track)
+    ]
     if form == "json":
         out.write_text(json.dumps(rows, ensure_ascii=False, indent=2, default=str) + "\n")
     else:
@@ -326,14 +303,14 @@ def results_export(
     click.echo(f"{len(rows)} lines")
 
 
-def _export_row(jd: JudgingDesk, contest_id: UUID, line: Standing) -> dict[str, Any]:
-    app = jd.judging
-    submission = app.submission(line.submission_id)
-    review = app.review_of(contest_id, submission.track, submission.team_id)
-    assert review is not None and submission.score is not None
+def _export_row(
+    jd: JudgingDesk, team: str, review: ReviewListing, line: Standing
+) -> dict[str, Any]:
+    submission = jd.judging.submission(line.submission_id)  # its score's versions, by id
+    assert submission.score is not None
     used = _score_entries(jd, submission.id, review)
     return {
-        "team": app.team(line.team_id).name,
+        "team": team,
         "team_id": str(line.team_id),
         "pseudonym": line.pseudonym,
         "rank": line.rank,
@@ -352,10 +329,9 @@ def _export_row(jd: JudgingDesk, contest_id: UUID, line: Standing) -> dict[str, 
 SCORE_TOPICS = ("ScoreComputed", "ScoreSuperseded", "ScoreCorrected")
 
 
-def _score_entries(jd: JudgingDesk, submission_id: UUID, review: Review) -> list[str]:
+def _score_entries(jd: JudgingDesk, submission_id: UUID, review: ReviewListing) -> list[str]:
     """``position:leaf_hash`` of every recorded score the line stands on: the submission's
     score events (computed, superseded, corrected) and the sheets of the round that counts."""
-    counted = {sheet["at"] for sheet in review.current["sheets"].values()}
     entries = jd.ledger.entries_of([submission_id, review.id])
     used = []
     for entry in entries:
@@ -364,7 +340,7 @@ def _score_entries(jd: JudgingDesk, submission_id: UUID, review: Review) -> list
             used.append(f"{entry.position}:{entry.leaf_hash.hex()}")
         elif entry.originator_id == review.id and kind == "Scored":
             event = jd.judging.mapper.to_domain_event(_stored(entry))
-            if event.round == review.current["number"] and event.at in counted:
+            if event.round == review.round and str(event.expert) in review.sheets:
                 used.append(f"{entry.position}:{entry.leaf_hash.hex()}")
     return used
 

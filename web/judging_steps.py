@@ -3,6 +3,10 @@ commands (web/judging_cli.py, appeals_cli.py, final_cli.py) and the demo (web/de
 preparing a track's review, publishing standings, carrying out a re-score, naming finalists,
 giving awards and writing their certificates. Each takes the acting person (and their signer
 where the step is a decision), exactly as the command would.
+
+What the commands only show (the standings, a review's progress, an expert's tasks, the
+appeals) is read from the read models (web/judging_read_models.py, caught up first); what a
+decision records (a publication's standings, the finalists) is gathered from the aggregates.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from domain.accounts import Actor, Role
 from domain.contest import Contest
 from domain.errors import FinalNotAdvanced, PseudonymTaken
 from domain.judging import Judging
+from domain.judging_read_models import AppealListing, ReviewListing
 from domain.review import Review
 from domain.signatures import Signer
 from domain.teams import Team
@@ -33,6 +38,7 @@ from scoring.rules import Rules, parse_rules
 from scoring.version import scorer_version
 from web import standings as standings_of
 from web.cli import Desk
+from web.judging_read_models import ReadModels, read_models
 from web.report_sanitiser import Needle, sanitise_report
 
 PSEUDONYM_DRAWS = 8
@@ -70,7 +76,27 @@ class JudgingDesk:
         return self.desk.blobs.get(found[0]["blob"]), found[0]["sha256"]
 
     def standings(self, contest_id: UUID, track: int) -> list[standings_of.Standing]:
+        """The track's standings as they stand, from the read models: what the commands show."""
         return standings_of.preliminary(self.judging, contest_id, track, self.rules(contest_id)[0])
+
+    def recorded_standings(self, contest_id: UUID, track: int) -> list[standings_of.Standing]:
+        """The same standings from the aggregates: what a decision records."""
+        return standings_of.recorded(self.judging, contest_id, track, self.rules(contest_id)[0])
+
+    def reads(self) -> ReadModels:
+        """The read models, caught up to the ledger's head."""
+        return read_models(self.judging)
+
+    def team_names(self, contest_id: UUID) -> dict[UUID, str]:
+        return self.reads().team_names(contest_id)
+
+    def leaderboard(self, contest_id: UUID, track: int) -> dict[str, Any]:
+        rules = self.rules(contest_id)[0]
+        return standings_of.leaderboard(self.judging, contest_id, track, rules)
+
+    def team_results(self, contest_id: UUID, track: int, team_id: UUID) -> dict[str, Any]:
+        rules = self.rules(contest_id)[0]
+        return standings_of.team_results(self.judging, contest_id, track, team_id, rules)
 
     def needles(self, team: Team, acting: Actor) -> list[Needle]:
         """What must never reach an expert: the team's name and id, its members' names and
@@ -112,9 +138,11 @@ def prepare_review(jd: JudgingDesk, acting: Actor, contest_id: UUID, track: int)
         actor=acting,
         now=jd.desk.now,
     )
+    reads = jd.reads()
+    names = reads.team_names(contest_id)
     return [
-        progress(app, review, hits.get(review.pseudonym), assigned.get(review.pseudonym))
-        for review in app.reviews(contest_id, track)
+        progress(line, names[line.team_id], hits.get(line.pseudonym), assigned.get(line.pseudonym))
+        for line in reads.judging.reviews(contest_id, track)
     ]
 
 
@@ -150,21 +178,29 @@ def _check_report(jd: JudgingDesk, review: Review, acting: Actor) -> list[dict[s
     return [{"kind": h.kind, "text": h.text, "where": h.where} for h in result.hits]
 
 
+def review_progress(jd: JudgingDesk, contest_id: UUID, track: int) -> list[dict[str, Any]]:
+    """Where the review of the track stands, entry by entry, from the read models."""
+    reads = jd.reads()
+    names = reads.team_names(contest_id)
+    return [
+        progress(line, names[line.team_id], None, None)
+        for line in reads.judging.reviews(contest_id, track)
+    ]
+
+
 def progress(
-    app: Judging, review: Review, hits: list[dict[str, str]] | None, assigned: Any
+    review: ReviewListing, team: str, hits: list[dict[str, str]] | None, assigned: Any
 ) -> dict[str, Any]:
     """One entry as the organiser follows it (names included: the organiser knows them)."""
-    current = review.current
-    report = "unchecked" if review.report is None else "clean" if review.report_clean else "held"
     line: dict[str, Any] = {
         "pseudonym": review.pseudonym,
-        "team": app.team(review.team_id).name,
+        "team": team,
         "team_id": review.team_id,
         "submission": review.submission_id,
-        "report": report,
-        "round": current["number"],
-        "experts": len(current["experts"]),
-        "sheets": len(current["sheets"]),
+        "report": review.report,
+        "round": review.round,
+        "experts": len(review.experts),
+        "sheets": len(review.sheets),
         "complete": review.complete,
     }
     if hits:
@@ -172,6 +208,13 @@ def progress(
     if isinstance(assigned, str):
         line["unassigned"] = assigned
     return line
+
+
+def tasks(jd: JudgingDesk, contest_id: UUID, acting: Actor) -> list[ReviewListing]:
+    """The entries an expert was given in the round that counts (as ``Judging.tasks``), from
+    the read models."""
+    acting.require(Role.EXPERT, action="see the review tasks")
+    return jd.reads().judging.tasks(acting.account_id, contest_id)
 
 
 # --- results ----------------------------------------------------------------------------------
@@ -194,7 +237,7 @@ def publish_results(
         track,
         mode=mode,
         freeze_at=freeze_at,
-        standings=[line.record() for line in jd.standings(contest_id, track)],
+        standings=[line.record() for line in jd.recorded_standings(contest_id, track)],
         rules_version=version,
         actor=acting,
         now=jd.desk.now,
@@ -203,6 +246,19 @@ def publish_results(
 
 
 # --- appeals ----------------------------------------------------------------------------------
+
+
+def appeals_for(jd: JudgingDesk, contest_id: UUID, acting: Actor) -> list[AppealListing]:
+    """The contest's appeals the acting person may see, from the read models: all (the
+    organiser), the team's (its members) or those they were drawn for (an arbitrator)."""
+    rows = jd.reads().judging
+    if acting.role is Role.ORGANISER:
+        return rows.appeals(contest_id)
+    if acting.role is Role.ARBITRATOR:
+        return rows.appeals(contest_id, arbitrator=acting.account_id)
+    if acting.role is Role.TEAM_MEMBER and acting.team_id is not None:
+        return rows.appeals(contest_id, team_id=acting.team_id)
+    return []
 
 
 def carry_out_rescore(jd: JudgingDesk, acting: Actor, appeal_id: UUID) -> dict[str, Any]:
@@ -249,7 +305,7 @@ def advance(
 ) -> list[dict[str, Any]]:
     """Names the top N of the standings as finalists (signed); the finalists."""
     rules = jd.rules(contest_id)[0]
-    chosen = standings_of.finalists(jd.standings(contest_id, track), rules)
+    chosen = standings_of.finalists(jd.recorded_standings(contest_id, track), rules)
     jd.judging.advance(
         contest_id,
         track,

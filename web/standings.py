@@ -2,10 +2,16 @@
 §5: 0.6 quality, 0.1 efficiency, 0.3 expert, weights from the rules) and the final ranking.
 
 The arithmetic is the scoring package's (scoring/ranking.py); this module only gathers the
-recorded facts it needs: each reviewed entry's score as it stands (a re-score supersedes, a
-correction overrides the item it names), the expert sheets of the round that counts, the
-on-site scores. It decides nothing; publications and awards record what it computed, and the
-domain checks what it can (gates, counts, finalists).
+recorded facts it needs (an ``EntryRow`` per reviewed entry): its score as it stands (a
+re-score supersedes, a correction overrides the item it names), the expert sheets of the round
+that counts, the on-site scores. It decides nothing; publications and awards record what it
+computed, and the domain checks what it can (gates, counts, finalists).
+
+The facts are gathered two ways and ranked by the one ``ranked``: from the read models
+(:func:`preliminary`, one query per track: the leaderboard, a team's results, the organiser's
+standings and the export read it) and from the aggregates (:func:`recorded`: what a decision
+records, a publication's standings or the finalists, since nothing decides by reading a
+projection). tests/domain/test_judging_read_models.py checks that the two agree.
 """
 
 from __future__ import annotations
@@ -14,9 +20,10 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.application import Application
+
 from domain.judging import Judging
-from domain.review import Review
-from domain.submissions import Submission
+from domain.submissions import score_view
 from scoring.ranking import (
     Entry,
     FinalEntry,
@@ -28,6 +35,7 @@ from scoring.ranking import (
     sheet_score,
 )
 from scoring.rules import Rules
+from web.judging_read_models import EntryRow, read_models
 
 
 @dataclass(frozen=True)
@@ -59,69 +67,151 @@ class Standing:
         }
 
 
-def figures(submission: Submission, review: Review, rules: Rules) -> dict[str, Any]:
+def figures(entry: EntryRow, rules: Rules) -> dict[str, Any]:
     """The entry's four items as they stand now."""
-    score = submission.score
-    assert score is not None  # a review is opened on a scored entry only
     expert = (
-        aggregate_expert(
-            [sheet_score(sheet, rules.expert_rubric) for sheet in review.sheets], rules.review
-        )
-        if review.complete
+        aggregate_expert([_sheet_score(sheet, rules) for sheet in entry.sheets], rules.review)
+        if entry.complete
         else None
     )
     items: dict[str, Any] = {
-        "quality": float(score["breakdown"]["primary"]["value"]),
-        "efficiency": float(score["efficiency"] or 0.0),
+        "quality": float(entry.quality),  # type: ignore[arg-type]  # a review is of a score
+        "efficiency": float(entry.efficiency or 0.0),
         "expert": expert,
-        "gates": bool(score["gates_passed"]),
+        "gates": bool(entry.gates_passed),
     }
-    for item, correction in submission.corrections.items():
-        items[item] = correction["value"]
+    items.update(entry.corrections)
     return items
 
 
-def preliminary(judging: Judging, contest_id: UUID, track: int, rules: Rules) -> list[Standing]:
+def _sheet_score(sheet: dict[str, int], rules: Rules) -> float:
+    return sheet_score(sheet, rules.expert_rubric)
+
+
+def ranked(entries: list[EntryRow], rules: Rules) -> list[Standing]:
     """Every reviewed entry of the track, ranked when its review is complete and its gates
     passed; the others follow, unranked."""
-    reviews = judging.reviews(contest_id, track)
-    lines: dict[str, tuple[Review, Submission, dict[str, Any]]] = {}
-    entries = []
-    for review in reviews:
-        submission = judging.submission(review.submission_id)
-        items = figures(submission, review, rules)
-        lines[str(review.team_id)] = (review, submission, items)
+    lines: dict[str, tuple[EntryRow, dict[str, Any]]] = {}
+    candidates = []
+    for entry in entries:
+        items = figures(entry, rules)
+        lines[str(entry.team_id)] = (entry, items)
         if items["expert"] is not None:
-            entries.append(
+            candidates.append(
                 Entry(
-                    team=str(review.team_id),
+                    team=str(entry.team_id),
                     quality=items["quality"],
                     efficiency=items["efficiency"],
                     expert=items["expert"],
                     gates_passed=items["gates"],
-                    submitted_at=submission.submitted_at,
+                    submitted_at=entry.submitted_at,
                 )
             )
-    ranked, _ = rank(entries, rules)
-    placed = {r.team: r for r in ranked}
+    placed = {r.team: r for r in rank(candidates, rules)[0]}
     standings = []
-    for team, (review, submission, items) in lines.items():
+    for team, (entry, items) in lines.items():
         found = placed.get(team)
         standings.append(
             Standing(
-                team_id=review.team_id,
-                submission_id=submission.id,
-                pseudonym=review.pseudonym,
+                team_id=entry.team_id,
+                submission_id=entry.submission_id,
+                pseudonym=entry.pseudonym,
                 rank=found.rank if found else None,
                 composite=found.preliminary_score if found else None,
                 quality=items["quality"],
                 efficiency=items["efficiency"],
                 expert=items["expert"],
                 gates_passed=items["gates"],
-                corrected=tuple(sorted(submission.corrections)),
+                corrected=tuple(sorted(entry.corrections)),
             )
         )
     return sorted(standings, key=lambda s: (s.rank is None, s.rank or 0, s.pseudonym))
+
+
+def preliminary(app: Application, contest_id: UUID, track: int, rules: Rules) -> list[Standing]:
+    """The track's standings from the read models (caught up first): what the leaderboard, a
+    team's results, the organiser's standings and the export show."""
+    return ranked(read_models(app).entries(contest_id, track), rules)
+
+
+def recorded(judging: Judging, contest_id: UUID, track: int, rules: Rules) -> list[Standing]:
+    """The same standings from the aggregates themselves: what a decision records (a
+    publication, the finalists), since nothing decides by reading a projection."""
+    return ranked(recorded_entries(judging, contest_id, track), rules)
+
+
+def recorded_entries(judging: Judging, contest_id: UUID, track: int) -> list[EntryRow]:
+    """The facts of :class:`EntryRow`, gathered from each Review and Submission aggregate."""
+    entries = []
+    for review in judging.reviews(contest_id, track):
+        submission = judging.submission(review.submission_id)
+        score = submission.score
+        assert score is not None  # a review is opened on a scored entry only
+        entries.append(
+            EntryRow(
+                team_id=review.team_id,
+                submission_id=submission.id,
+                pseudonym=review.pseudonym,
+                submitted_at=submission.submitted_at,
+                quality=score["breakdown"]["primary"]["value"],
+                efficiency=score["efficiency"],
+                gates_passed=bool(score["gates_passed"]),
+                sheets=review.sheets,
+                complete=review.complete,
+                corrections={item: c["value"] for item, c in submission.corrections.items()},
+            )
+        )
+    return entries
+
+
+def leaderboard(app: Application, contest_id: UUID, track: int, rules: Rules) -> dict[str, Any]:
+    """The track's leaderboard as published (``huiyan results leaderboard``): ranks and names,
+    or the full figures; entries submitted after the freeze wait for the next publication."""
+    reads = read_models(app)
+    published = reads.judging.publication(contest_id, track)
+    if published is None or published.mode == "hidden":
+        return {"track": track, "mode": "hidden" if published else None, "lines": []}
+    entries = reads.entries(contest_id, track)
+    submitted = {entry.submission_id: entry.submitted_at for entry in entries}
+    names = reads.team_names(contest_id)
+    lines = []
+    for line in ranked(entries, rules):
+        if line.rank is None or submitted[line.submission_id] > published.freeze_at:
+            continue
+        shown: dict[str, Any] = {"rank": line.rank, "team": names[line.team_id]}
+        if published.mode == "full":
+            shown |= {k: getattr(line, k) for k in ("composite", "quality", "efficiency", "expert")}
+        lines.append(shown)
+    return {"track": track, "mode": published.mode, "publication": published.number,
+            "lines": lines}  # fmt: skip
+
+
+def team_results(
+    judging: Judging, contest_id: UUID, track: int, team_id: UUID, rules: Rules
+) -> dict[str, Any]:
+    """A team's score in the track, every indicator of it (``huiyan results mine``): its line
+    of the standings from the read models; the score's own detail from its one Submission."""
+    reads = read_models(judging)
+    line = next(
+        (s for s in ranked(reads.entries(contest_id, track), rules) if s.team_id == team_id), None
+    )
+    if line is None:
+        return {"track": track, "entry": None}
+    submission = judging.submission(line.submission_id)
+    published = reads.judging.publication(contest_id, track)
+    return {
+        "track": track,
+        "submission": line.submission_id,
+        "composite": line.composite if published else None,
+        "rank": line.rank if published else None,
+        "quality": line.quality,
+        "efficiency": line.efficiency,
+        "expert": line.expert if published else None,
+        "gates_passed": line.gates_passed,
+        "corrected": list(line.corrected),
+        "score": score_view(submission.score),
+        "superseded": len(submission.superseded_scores),
+    }
 
 
 def finalists(standings: list[Standing], rules: Rules) -> list[dict[str, Any]]:
