@@ -115,6 +115,15 @@ class JudgingView(TrackingRecorder, ABC):
         ``experts`` are the current round's (``round`` when given, else the row's)."""
 
     @abstractmethod
+    def assignment(self, review_id: UUID) -> tuple[int, frozenset[UUID]]:
+        """The review's current round and everyone ever given it (what an assignment
+        changes)."""
+
+    @abstractmethod
+    def sheets(self, review_id: UUID) -> dict[str, dict[str, int]]:
+        """The current round's sheets (what a sheet adds to)."""
+
+    @abstractmethod
     def correct_score(self, submission_id: UUID, item: str, value: Any, tracking: Tracking) -> None:
         """The item's corrected value, replacing an earlier correction of the same item."""
 
@@ -230,18 +239,22 @@ class JudgingReadModels(Projection[JudgingView]):
     @process_event.register
     def _assigned(self, domain_event: Review.Assigned, tracking: Tracking) -> None:
         event: Any = domain_event
-        review = self._review(event.originator_id)
+        round_, reviewers = self.view.assignment(event.originator_id)
         experts = list(event.experts)  # the current round's, as the aggregate sets them
         self.view.change_review(
-            review.id, tracking, experts=experts, reviewers=review.reviewers | set(experts)
+            event.originator_id,
+            tracking,
+            round=round_,
+            experts=experts,
+            reviewers=reviewers | set(experts),
         )
 
     @process_event.register
     def _scored(self, domain_event: Review.Scored, tracking: Tracking) -> None:
-        event: Any = domain_event
-        review = self._review(event.originator_id)
-        sheets = {**review.sheets, str(event.expert): dict(event.grades)}
-        self.view.change_review(review.id, tracking, sheets=sheets)
+        event: Any = domain_event  # the current round's sheet, whatever round it names
+        sheets = self.view.sheets(event.originator_id)
+        sheets[str(event.expert)] = dict(event.grades)
+        self.view.change_review(event.originator_id, tracking, sheets=sheets)
 
     @process_event.register
     def _reopened(self, domain_event: Review.Reopened, tracking: Tracking) -> None:
@@ -249,11 +262,6 @@ class JudgingReadModels(Projection[JudgingView]):
         self.view.change_review(
             event.originator_id, tracking, round=event.round, experts=[], sheets={}
         )
-
-    def _review(self, review_id: UUID) -> ReviewListing:
-        found = self.view.review(review_id)
-        assert found is not None, f"review {review_id} changed before it was opened"
-        return found
 
     # --- submissions -------------------------------------------------------------------------
 

@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import json
 import weakref
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from eventsourcing.application import Application
@@ -32,9 +31,9 @@ from sqlalchemy import (
     Text,
     Uuid,
     and_,
+    bindparam,
     delete,
     select,
-    update,
 )
 
 from domain.appeals import AppealStatus
@@ -71,6 +70,7 @@ class SQLJudging(SQLView, JudgingView):
             Column("sanitised_sha256", String(64)),
             Column("round", Integer, nullable=False),
             Column("experts", Text, nullable=False),  # JSON [expert, ...], the current round's
+            Column("assigned", Integer, nullable=False),  # how many: the standings parse no ids
             Column("sheets", Text, nullable=False),  # JSON {expert: {dimension: grade}}
             Column("reviewers", Text, nullable=False),  # JSON [expert, ...], every round's
             Index("rm_reviews_track", "contest_id", "track", "seq"),
@@ -134,13 +134,27 @@ class SQLJudging(SQLView, JudgingView):
             PrimaryKeyConstraint("results_id", "number"),
             Index("rm_publications_track", "results_id", "track", "number"),
         )
+        # Statements built once: a rebuild runs them tens of thousands of times, and building
+        # a statement costs SQLAlchemy more than running it.
+        reviews, given = self.review_rows, self.review_expert_rows
+        self._review_by_id = select(reviews).where(reviews.c.id == bindparam("ident"))
+        self._assignment = select(reviews.c.round, reviews.c.reviewers).where(
+            reviews.c.id == bindparam("ident")
+        )
+        self._sheets = select(reviews.c.sheets).where(reviews.c.id == bindparam("ident"))
+        self._insert_review = reviews.insert()
+        self._insert_expert = given.insert()
+        self._forget_experts = delete(given).where(
+            given.c.review_id == bindparam("ident"), given.c.round == bindparam("round_")
+        )
 
     # --- writing ----------------------------------------------------------------------------
 
     def add_review(self, listing: ReviewListing, tracking: Tracking) -> None:
         with self.writing(tracking) as session:
             session.execute(
-                self.review_rows.insert().values(
+                self._insert_review,
+                dict(
                     id=listing.id,
                     seq=tracking.notification_id,
                     contest_id=listing.contest_id,
@@ -152,23 +166,26 @@ class SQLJudging(SQLView, JudgingView):
                     sanitised_sha256=listing.sanitised_sha256,
                     round=listing.round,
                     experts=_ids(listing.experts),
+                    assigned=len(listing.experts),
                     sheets=json.dumps(listing.sheets),
                     reviewers=_ids(sorted(listing.reviewers)),
-                )
+                ),
             )
-            self._replace_experts(session, listing.id, listing.round, listing.experts)
+            if listing.experts:
+                self._replace_experts(session, listing.id, listing.round, listing.experts)
 
     def change_review(self, review_id: UUID, tracking: Tracking, **facts: Any) -> None:
         values = dict(facts)
         if "experts" in values:
             values["experts"] = _ids(values["experts"])
+            values["assigned"] = len(facts["experts"])
         if "sheets" in values:
             values["sheets"] = json.dumps(values["sheets"])
         if "reviewers" in values:
             values["reviewers"] = _ids(sorted(values["reviewers"]))
         table = self.review_rows
         with self.writing(tracking) as session:
-            session.execute(update(table).where(table.c.id == review_id).values(**values))
+            self.update_row(session, table, review_id, values)
             if "experts" in facts:
                 round_ = facts.get("round")
                 if round_ is None:
@@ -178,15 +195,22 @@ class SQLJudging(SQLView, JudgingView):
                 self._replace_experts(session, review_id, round_, facts["experts"])
 
     def _replace_experts(self, session: Any, review_id: UUID, round_: int, experts: Any) -> None:
-        table = self.review_expert_rows
-        session.execute(
-            delete(table).where(and_(table.c.review_id == review_id, table.c.round == round_))
-        )
+        session.execute(self._forget_experts, {"ident": review_id, "round_": round_})
         if experts:
             session.execute(
-                table.insert(),
+                self._insert_expert,
                 [{"review_id": review_id, "round": round_, "expert": e} for e in experts],
             )
+
+    def assignment(self, review_id: UUID) -> tuple[int, frozenset[UUID]]:
+        with self.transaction(commit=False) as session:
+            row = session.execute(self._assignment, {"ident": review_id}).one()
+        return row.round, frozenset(_uuids(row.reviewers))
+
+    def sheets(self, review_id: UUID) -> dict[str, dict[str, int]]:
+        with self.transaction(commit=False) as session:
+            found = session.execute(self._sheets, {"ident": review_id}).scalar_one()
+        return json.loads(found)
 
     def correct_score(self, submission_id: UUID, item: str, value: Any, tracking: Tracking) -> None:
         table = self.correction_rows
@@ -232,9 +256,8 @@ class SQLJudging(SQLView, JudgingView):
         for key in ("ruling", "remedied"):
             if values.get(key) is not None:
                 values[key] = _dump(values[key])
-        table = self.appeal_rows
         with self.writing(tracking) as session:
-            session.execute(update(table).where(table.c.id == appeal_id).values(**values))
+            self.update_row(session, self.appeal_rows, appeal_id, values)
             if "arbitrators" in facts:
                 self._replace_arbitrators(session, appeal_id, facts["arbitrators"])
 
@@ -267,9 +290,8 @@ class SQLJudging(SQLView, JudgingView):
     # --- reading ----------------------------------------------------------------------------
 
     def review(self, review_id: UUID) -> ReviewListing | None:
-        table = self.review_rows
         with self.transaction(commit=False) as session:
-            row = session.execute(select(table).where(table.c.id == review_id)).first()
+            row = session.execute(self._review_by_id, {"ident": review_id}).first()
         return None if row is None else _review(row)
 
     def reviews(self, contest_id: UUID, track: int | None = None) -> list[ReviewListing]:
@@ -427,10 +449,10 @@ def _load(text: str) -> Any:
 # --- the read models together -----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class EntryRow:
+class EntryRow(NamedTuple):
     """One reviewed entry of a track as the rows hold it: what its standing is computed from
-    (web/standings.py), the same facts it would gather from the aggregates."""
+    (web/standings.py), the same facts it would gather from the aggregates. (A named tuple: a
+    track's leaderboard makes a thousand of them per read.)"""
 
     team_id: UUID
     submission_id: UUID
@@ -439,9 +461,10 @@ class EntryRow:
     quality: float | None  # the score's primary value (the score that counts: a re-score's)
     efficiency: float | None
     gates_passed: bool
-    sheets: list[dict[str, int]]  # the current round's grades, in the order of the experts
+    sheets: list[dict[str, int]]  # the current round's grades (any order: their mean is exact)
     complete: bool  # every expert of the current round has graded
     corrections: dict[str, Any]  # item -> corrected value
+    team_name: str | None = None  # shown, never ranked or recorded: the read models fill it
 
 
 class ReadModels:
@@ -460,23 +483,26 @@ class ReadModels:
         return self
 
     def entries(self, contest_id: UUID, track: int) -> list[EntryRow]:
-        """The track's reviewed entries with their submissions' recorded figures and the
-        corrections made to them, in the order the reviews were opened (one query)."""
+        """The track's reviewed entries with their submissions' recorded figures, the
+        corrections made to them and their teams' names, in the order the reviews were opened
+        (a query, and one for the corrections)."""
         reviews, submissions = self.judging.review_rows, self.listings.submission_rows
-        corrected = self.judging.correction_rows
+        corrected, teams = self.judging.correction_rows, self.listings.team_rows
         query = (
             select(
                 reviews.c.team_id,
                 reviews.c.submission_id,
                 reviews.c.pseudonym,
-                reviews.c.experts,
+                reviews.c.assigned,
                 reviews.c.sheets,
                 submissions.c.submitted_at,
                 submissions.c.value,
                 submissions.c.efficiency,
                 submissions.c.gates_passed,
+                teams.c.name,
             )
             .join(submissions, submissions.c.id == reviews.c.submission_id)
+            .outerjoin(teams, teams.c.id == reviews.c.team_id)
             .where(reviews.c.contest_id == contest_id, reviews.c.track == track)
             .order_by(reviews.c.seq)
         )
@@ -491,22 +517,15 @@ class ReadModels:
             for found in session.execute(corrections_query):
                 corrections.setdefault(found.submission_id, {})[found.item] = _load(found.value)
         entries = []
-        for row in rows:
-            experts, sheets = json.loads(row.experts), json.loads(row.sheets)
+        for team, submission, pseudonym, assigned, text, at, value, efficiency, gates, name in rows:
+            sheets = json.loads(text)
             entries.append(
                 EntryRow(
-                    team_id=row.team_id,
-                    submission_id=row.submission_id,
-                    pseudonym=row.pseudonym,
-                    submitted_at=datetime.fromisoformat(row.submitted_at),
-                    quality=row.value,
-                    efficiency=row.efficiency,
-                    gates_passed=bool(row.gates_passed),
-                    sheets=[sheets[e] for e in experts if e in sheets],
-                    complete=bool(experts) and len(sheets) == len(experts),
-                    corrections=corrections.get(row.submission_id, {}),
+                    team, submission, pseudonym, datetime.fromisoformat(at), value, efficiency,
+                    bool(gates), list(sheets.values()), bool(assigned) and len(sheets) == assigned,
+                    corrections.get(submission, {}) if corrections else {}, name,
                 )
-            )
+            )  # fmt: skip
         return entries
 
     def team_names(self, contest_id: UUID) -> dict[UUID, str]:

@@ -77,13 +77,16 @@ class SQLListings(SQLView, ListingsView):
             Index("rm_submissions_track", "contest_id", "track", "status"),
             Index("rm_submissions_status", "status", "seq"),
         )
+        self._insert_team = self.team_rows.insert()
+        self._insert_submission = self.submission_rows.insert()
 
     # --- writing ----------------------------------------------------------------------------
 
     def add_team(self, listing: TeamListing, tracking: Tracking) -> None:
         with self.writing(tracking) as session:
             session.execute(
-                self.team_rows.insert().values(
+                self._insert_team,
+                dict(
                     id=listing.id,
                     seq=tracking.notification_id,
                     contest_id=listing.contest_id,
@@ -93,7 +96,7 @@ class SQLListings(SQLView, ListingsView):
                     tracks=json.dumps(listing.tracks),
                     evidence="[]",
                     disqualified=listing.disqualified,
-                )
+                ),
             )
 
     def change_team(self, team_id: UUID, tracking: Tracking, **facts: Any) -> None:
@@ -103,9 +106,7 @@ class SQLListings(SQLView, ListingsView):
         if "tracks" in values:
             values["tracks"] = json.dumps(values["tracks"])
         with self.writing(tracking) as session:
-            session.execute(
-                update(self.team_rows).where(self.team_rows.c.id == team_id).values(**values)
-            )
+            self.update_row(session, self.team_rows, team_id, values)
 
     def team_tracks(self, team_id: UUID) -> dict[int, str]:
         with self.transaction(commit=False) as session:
@@ -132,7 +133,8 @@ class SQLListings(SQLView, ListingsView):
     def add_submission(self, listing: SubmissionListing, tracking: Tracking) -> None:
         with self.writing(tracking) as session:
             session.execute(
-                self.submission_rows.insert().values(
+                self._insert_submission,
+                dict(
                     id=listing.id,
                     seq=tracking.notification_id,
                     team_id=listing.team_id,
@@ -144,7 +146,7 @@ class SQLListings(SQLView, ListingsView):
                     value=listing.value,
                     gates_passed=listing.gates_passed,
                     efficiency=listing.efficiency,
-                )
+                ),
             )
 
     def change_submission(self, submission_id: UUID, tracking: Tracking, **facts: Any) -> None:
@@ -152,11 +154,7 @@ class SQLListings(SQLView, ListingsView):
         if "status" in values:
             values["status"] = SubmissionStatus(values["status"]).value
         with self.writing(tracking) as session:
-            session.execute(
-                update(self.submission_rows)
-                .where(self.submission_rows.c.id == submission_id)
-                .values(**values)
-            )
+            self.update_row(session, self.submission_rows, submission_id, values)
 
     def skip(self, tracking: Tracking) -> None:
         self.track(tracking)

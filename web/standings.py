@@ -67,10 +67,13 @@ class Standing:
         }
 
 
-def figures(entry: EntryRow, rules: Rules) -> dict[str, Any]:
-    """The entry's four items as they stand now."""
+def figures(
+    entry: EntryRow, rules: Rules, scored: dict[tuple, float] | None = None
+) -> dict[str, Any]:
+    """The entry's four items as they stand now. ``scored``: sheet scores already computed
+    in this ranking, by the sheet's grades (many sheets grade alike)."""
     expert = (
-        aggregate_expert([_sheet_score(sheet, rules) for sheet in entry.sheets], rules.review)
+        aggregate_expert([_sheet_score(s, rules, scored) for s in entry.sheets], rules.review)
         if entry.complete
         else None
     )
@@ -84,22 +87,29 @@ def figures(entry: EntryRow, rules: Rules) -> dict[str, Any]:
     return items
 
 
-def _sheet_score(sheet: dict[str, int], rules: Rules) -> float:
-    return sheet_score(sheet, rules.expert_rubric)
+def _sheet_score(sheet: dict[str, int], rules: Rules, scored: dict[tuple, float] | None) -> float:
+    if scored is None:
+        return sheet_score(sheet, rules.expert_rubric)
+    key = tuple(sheet.items())
+    found = scored.get(key)
+    if found is None:
+        found = scored[key] = sheet_score(sheet, rules.expert_rubric)
+    return found
 
 
 def ranked(entries: list[EntryRow], rules: Rules) -> list[Standing]:
     """Every reviewed entry of the track, ranked when its review is complete and its gates
     passed; the others follow, unranked."""
     lines: dict[str, tuple[EntryRow, dict[str, Any]]] = {}
-    candidates = []
+    candidates, scored = [], {}
     for entry in entries:
-        items = figures(entry, rules)
-        lines[str(entry.team_id)] = (entry, items)
+        items = figures(entry, rules, scored)
+        team = str(entry.team_id)
+        lines[team] = (entry, items)
         if items["expert"] is not None:
             candidates.append(
                 Entry(
-                    team=str(entry.team_id),
+                    team=team,
                     quality=items["quality"],
                     efficiency=items["efficiency"],
                     expert=items["expert"],
@@ -173,14 +183,15 @@ def leaderboard(app: Application, contest_id: UUID, track: int, rules: Rules) ->
         return {"track": track, "mode": "hidden" if published else None, "lines": []}
     entries = reads.entries(contest_id, track)
     submitted = {entry.submission_id: entry.submitted_at for entry in entries}
-    names = reads.team_names(contest_id)
+    names = {entry.team_id: entry.team_name for entry in entries}
     lines = []
     for line in ranked(entries, rules):
         if line.rank is None or submitted[line.submission_id] > published.freeze_at:
             continue
         shown: dict[str, Any] = {"rank": line.rank, "team": names[line.team_id]}
         if published.mode == "full":
-            shown |= {k: getattr(line, k) for k in ("composite", "quality", "efficiency", "expert")}
+            shown["composite"], shown["quality"] = line.composite, line.quality
+            shown["efficiency"], shown["expert"] = line.efficiency, line.expert
         lines.append(shown)
     return {"track": track, "mode": published.mode, "publication": published.number,
             "lines": lines}  # fmt: skip
