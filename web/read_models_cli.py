@@ -13,6 +13,7 @@ from ledger.read_models import rebuild as rebuild_view
 from ledger.settings import Settings, SettingsError
 from web.judging_read_models import open_judging
 from web.read_models import open_listings
+from web.standings_memo import StandingsMemo
 
 
 @click.group("read-models")
@@ -38,3 +39,5 @@ def rebuild() -> None:
         processed, seconds = rebuild_view(projection, app)
         rate = processed / seconds if seconds else 0.0
         click.echo(f"rebuilt {name}: {processed} events in {seconds:.2f} s ({rate:,.0f} events/s)")
+    # Ranked lines computed from the old rows go too: the next read ranks the rebuilt ones.
+    StandingsMemo(app.factory.datastore.engine).clear()  # type: ignore[attr-defined]

@@ -16,6 +16,7 @@ projection). tests/domain/test_judging_read_models.py checks that the two agree.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -36,6 +37,7 @@ from scoring.ranking import (
 )
 from scoring.rules import Rules
 from web.judging_read_models import EntryRow, read_models
+from web.standings_memo import StandingsMemo, as_line, positions
 
 
 @dataclass(frozen=True)
@@ -141,7 +143,38 @@ def ranked(entries: list[EntryRow], rules: Rules) -> list[Standing]:
 def preliminary(app: Application, contest_id: UUID, track: int, rules: Rules) -> list[Standing]:
     """The track's standings from the read models (caught up first): what the leaderboard, a
     team's results, the organiser's standings and the export show."""
-    return ranked(read_models(app).entries(contest_id, track), rules)
+    return [_standing(line) for line in ranked_lines(app, contest_id, track, rules)]
+
+
+_STANDING_FIELDS = tuple(Standing.__dataclass_fields__)
+
+
+def _standing(line: dict[str, Any]) -> Standing:
+    return Standing(**{name: line[name] for name in _STANDING_FIELDS})
+
+
+def ranked_lines(app: Application, contest_id: UUID, track: int, rules: Rules) -> list[dict]:
+    """Each ranked line with its entry's submission time and team name, from the memo while
+    neither read model nor the rules moved since it was computed (web/standings_memo.py)."""
+    reads = read_models(app)
+
+    def compute() -> list[dict[str, Any]]:
+        entries = reads.entries(contest_id, track)
+        facts = {e.submission_id: (e.submitted_at, e.team_name) for e in entries}
+        return [as_line(line, *facts[line.submission_id]) for line in ranked(entries, rules)]
+
+    key = (rules.sha256, *positions((reads.listings, reads.judging)))
+    return _memo(app).lines(contest_id, track, key, compute)
+
+
+def _memo(app: Application) -> StandingsMemo:
+    found = _MEMOS.get(app)
+    if found is None:
+        found = _MEMOS[app] = StandingsMemo(app.factory.datastore.engine)  # type: ignore[attr-defined]
+    return found
+
+
+_MEMOS: weakref.WeakKeyDictionary[Application, StandingsMemo] = weakref.WeakKeyDictionary()
 
 
 def recorded(judging: Judging, contest_id: UUID, track: int, rules: Rules) -> list[Standing]:
@@ -181,17 +214,13 @@ def leaderboard(app: Application, contest_id: UUID, track: int, rules: Rules) ->
     published = reads.judging.publication(contest_id, track)
     if published is None or published.mode == "hidden":
         return {"track": track, "mode": "hidden" if published else None, "lines": []}
-    entries = reads.entries(contest_id, track)
-    submitted = {entry.submission_id: entry.submitted_at for entry in entries}
-    names = {entry.team_id: entry.team_name for entry in entries}
     lines = []
-    for line in ranked(entries, rules):
-        if line.rank is None or submitted[line.submission_id] > published.freeze_at:
+    for line in ranked_lines(app, contest_id, track, rules):
+        if line["rank"] is None or line["submitted_at"] > published.freeze_at:
             continue
-        shown: dict[str, Any] = {"rank": line.rank, "team": names[line.team_id]}
+        shown: dict[str, Any] = {"rank": line["rank"], "team": line["team_name"]}
         if published.mode == "full":
-            shown["composite"], shown["quality"] = line.composite, line.quality
-            shown["efficiency"], shown["expert"] = line.efficiency, line.expert
+            shown |= {k: line[k] for k in ("composite", "quality", "efficiency", "expert")}
         lines.append(shown)
     return {"track": track, "mode": published.mode, "publication": published.number,
             "lines": lines}  # fmt: skip
@@ -204,7 +233,7 @@ def team_results(
     of the standings from the read models; the score's own detail from its one Submission."""
     reads = read_models(judging)
     line = next(
-        (s for s in ranked(reads.entries(contest_id, track), rules) if s.team_id == team_id), None
+        (s for s in preliminary(judging, contest_id, track, rules) if s.team_id == team_id), None
     )
     if line is None:
         return {"track": track, "entry": None}

@@ -6,6 +6,7 @@ a rebuild of every read model from zero gives the same rows."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import count
@@ -685,3 +686,26 @@ def test_the_operator_rebuilds_the_judging_rows_too(history, tmp_path):
     assert result.exit_code == 0, result.output
     assert "the listings" in result.output and "the judging rows" in result.output
     assert every_row(judging) == before
+
+
+def test_the_memo_of_ranked_lines_follows_every_new_fact_and_the_rules(history):
+    """The leaderboard's ranked lines are kept between reads (web/standings_memo.py): a read
+    after a new event, or under other rules, ranks afresh; an operator's rebuild forgets them."""
+    judging, contest_id = history.judging, history.contest_id
+    first = standings.preliminary(judging, contest_id, 1, RULES)
+    assert standings.preliminary(judging, contest_id, 1, RULES) == first  # from the memo
+    a = history.teams[0]
+    submission = judging.submission(history.submissions[a])
+    submission.correct_score(appeal_id=uuid4(), item="quality", value=0.01,
+                             reasons_sha256="e" * 64, now=history.now())  # fmt: skip
+    judging.save(submission)
+    after = {line.team_id: line for line in standings.preliminary(judging, contest_id, 1, RULES)}
+    assert after[a].quality == 0.01 and after[a].corrected == ("quality",)
+    assert after == {
+        line.team_id: line for line in standings.recorded(judging, contest_id, 1, RULES)
+    }
+    other_rules = dataclasses.replace(RULES, sha256="0" * 64, weights={
+        "quality": 0.0, "efficiency": 0.0, "expert": 1.0})  # fmt: skip
+    reweighed = standings.preliminary(judging, contest_id, 1, other_rules)
+    ranked = [line for line in reweighed if line.composite is not None]
+    assert ranked and all(line.composite == pytest.approx(line.expert) for line in ranked)

@@ -1,0 +1,131 @@
+"""A track's ranked standings, kept between reads while nothing they depend on changed.
+
+Ranking a thousand entries with the scoring package costs tens of milliseconds per read; the
+leaderboard is read far more often than the events that change it are written. So the ranked
+lines are kept in a table, keyed by what they were computed from: the contest and track, the
+rules document's SHA-256, and the positions the two read models had reached (the listings:
+submissions' figures and teams' names; the judging rows: reviews, sheets, corrections). Any
+new event either read model takes in moves its position, and the next read computes afresh.
+
+A memo, not a read model: no rule and no decision reads it, it holds nothing the read models
+do not, and deleting its rows (or the table) only costs the next read its ranking. `huiyan
+read-models rebuild` empties it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    Uuid,
+    delete,
+    select,
+)
+
+from ledger.read_models import LOG_NAME
+
+MEMO_TABLE = "rm_standings_memo"
+_POSITION = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class StandingsMemo:
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+        metadata = MetaData()
+        self.table = Table(
+            MEMO_TABLE,
+            metadata,
+            Column("contest_id", Uuid, primary_key=True),
+            Column("track", Integer, primary_key=True),
+            Column("rules_sha256", String(64), nullable=False),
+            Column("listings_position", _POSITION, nullable=False),
+            Column("judging_position", _POSITION, nullable=False),
+            Column("lines", Text, nullable=False),  # JSON: one object per line
+        )
+        metadata.create_all(engine, checkfirst=True)
+
+    def lines(
+        self,
+        contest_id: UUID,
+        track: int,
+        key: tuple[str, int, int],
+        compute: Callable[[], list[dict[str, Any]]],
+    ) -> list[dict[str, Any]]:
+        """The memo's lines when ``key`` (rules SHA-256, listings and judging positions) is
+        the one they were computed under; else ``compute()``, kept for the next read."""
+        table = self.table
+        where = (table.c.contest_id == contest_id, table.c.track == track)
+        with self.engine.connect() as conn:
+            found = conn.execute(
+                select(
+                    table.c.rules_sha256,
+                    table.c.listings_position,
+                    table.c.judging_position,
+                    table.c.lines,
+                ).where(*where)
+            ).first()
+        if found is not None and tuple(found[:3]) == key:
+            return json.loads(found.lines, object_hook=_revived)
+        lines = compute()
+        rules_sha256, listings, judging = key
+        with self.engine.begin() as conn:
+            conn.execute(delete(table).where(*where))
+            conn.execute(
+                table.insert().values(
+                    contest_id=contest_id,
+                    track=track,
+                    rules_sha256=rules_sha256,
+                    listings_position=listings,
+                    judging_position=judging,
+                    lines=json.dumps(lines, default=_plain),
+                )
+            )
+        return lines
+
+    def clear(self) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(self.table))
+
+
+def positions(views: tuple[Any, Any]) -> tuple[int, int]:
+    """The positions the listings and the judging rows have reached."""
+    listings, judging = views
+    return (listings.max_tracking_id(LOG_NAME) or 0, judging.max_tracking_id(LOG_NAME) or 0)
+
+
+_UUIDS = ("team_id", "submission_id")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not kept in the memo")
+
+
+def _revived(found: dict[str, Any]) -> dict[str, Any]:
+    for name in _UUIDS:
+        if isinstance(found.get(name), str):
+            found[name] = UUID(found[name])
+    if isinstance(found.get("submitted_at"), str):
+        found["submitted_at"] = datetime.fromisoformat(found["submitted_at"])
+    if isinstance(found.get("corrected"), list):
+        found["corrected"] = tuple(found["corrected"])
+    return found
+
+
+def as_line(standing: Any, submitted_at: datetime, team_name: str | None) -> dict[str, Any]:
+    return {**asdict(standing), "submitted_at": submitted_at, "team_name": team_name}
