@@ -21,4 +21,5 @@ def audit() -> None:
 audit.add_command(replay_cli.audit_timeline)
 audit.add_command(replay_cli.audit_state)
 audit.add_command(replay_cli.audit_rescore)
+audit.add_command(replay_cli.audit_rebuild)
 audit.add_command(witness)

@@ -1,5 +1,6 @@
-"""``huiyan audit timeline|state|rescore``: a matter's history, any aggregate as of a position
-or a time, and a recorded score recomputed from its recorded inputs (docs/audit.md).
+"""``huiyan audit timeline|state|rescore|rebuild``: a matter's history, any aggregate as of a
+position or a time, a recorded score recomputed from its recorded inputs, and the read models
+checked against the log (docs/audit.md).
 
 Who reads what: the organiser, compliance officers and audit administrators read any matter;
 an arbitrator the matters of the appeals they were drawn for; a team's members their own
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -18,6 +20,7 @@ from uuid import UUID
 import click
 
 from audit.matter import timeline
+from audit.rebuild_check import compare_read_models
 from audit.rescore import RescoreFailed, rescore
 from domain.accounts import Actor, Role
 from domain.errors import AppealNotYours, NotPermitted
@@ -192,3 +195,21 @@ def audit_rescore(position: int) -> None:
             **outcome.as_json(),
         }
     )
+
+
+@click.command("rebuild")
+@refusals_on_one_line
+def audit_rebuild() -> None:
+    """Rebuild every read model from the log into a fresh database and compare it with the
+    live one, row by row; exit 1 and name each difference when they differ."""
+    jd = JudgingDesk.open()
+    acting = jd.desk.acting()
+    acting.require(*AUDITORS, action="check the read models against the log")
+    differences = compare_read_models(jd.judging)
+    jd.desk.record_access(acting, "read.rebuild_check", "", "ok")
+    for line in differences:
+        click.echo(line)
+    if differences:
+        click.echo(f"NOT THE SAME: {len(differences)} differences")
+        sys.exit(1)
+    click.echo("the read models are what the log says")

@@ -709,3 +709,23 @@ def test_the_memo_of_ranked_lines_follows_every_new_fact_and_the_rules(history):
     reweighed = standings.preliminary(judging, contest_id, 1, other_rules)
     ranked = [line for line in reweighed if line.composite is not None]
     assert ranked and all(line.composite == pytest.approx(line.expert) for line in ranked)
+
+
+def test_the_audit_finds_an_edited_row_by_rebuilding_beside_the_live_rows(history, url):
+    """``huiyan audit rebuild``: a rebuild from the log into a fresh database equals the live
+    read models; a row edited with SQL, one deleted and one added are each named."""
+    from audit.rebuild_check import compare_read_models
+
+    judging = history.judging
+    read_models(judging)
+    assert compare_read_models(judging) == []
+    engine = judging.factory.datastore.engine
+    a, b = history.teams[:2]
+    with engine.begin() as conn:
+        teams = read_models(judging).listings.team_rows
+        conn.execute(teams.update().where(teams.c.id == a).values(name="篡改"))
+        conn.execute(teams.delete().where(teams.c.id == b))
+    found = compare_read_models(judging)
+    assert any(line.startswith(f"listings: rm_teams ({a}): name") for line in found), found
+    assert any(f"rm_teams ({b}): missing" in line for line in found), found
+    assert len(found) == 2
