@@ -20,6 +20,7 @@ def audit() -> None:
 # One line per tool's commands.
 audit.add_command(replay_cli.audit_timeline)
 audit.add_command(replay_cli.audit_state)
+audit.add_command(replay_cli.audit_leaderboard)
 audit.add_command(replay_cli.audit_rescore)
 audit.add_command(replay_cli.audit_rebuild)
 audit.add_command(witness)

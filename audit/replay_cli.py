@@ -26,7 +26,8 @@ from domain.accounts import Actor, Role
 from domain.errors import AppealNotYours, NotPermitted
 from domain.submissions import Submission
 from scoring.version import scorer_version
-from web.cli import print_json, refusals_on_one_line
+from web import standings
+from web.cli import contest_option, print_json, refusals_on_one_line
 from web.judging_steps import JudgingDesk
 
 AUDITORS = (Role.ORGANISER, Role.COMPLIANCE_OFFICER, Role.AUDIT_ADMINISTRATOR)
@@ -107,11 +108,11 @@ def audit_timeline(team: UUID | None, submission: UUID | None, appeal: UUID | No
 
 
 @click.command("state")
-@click.option("--as-of", "as_of", required=True, help="A ledger position, or an ISO time.")
+@click.option("--as-of", "as_of_text", required=True, help="A ledger position, or an ISO time.")
 @matter_options
 @refusals_on_one_line
 def audit_state(
-    as_of: str, team: UUID | None, submission: UUID | None, appeal: UUID | None
+    as_of_text: str, team: UUID | None, submission: UUID | None, appeal: UUID | None
 ) -> None:
     """The state of a matter's aggregates as it was at a ledger position or a time (the
     contest's time of each event)."""
@@ -119,18 +120,60 @@ def audit_state(
     acting = jd.desk.acting()
     owner, ids = matter_of(jd, team=team, submission=submission, appeal=appeal)
     may_read(jd, acting, owner, appeal)
-    entries = jd.ledger.entries_of(ids)
     lines = timeline(jd.ledger, ids, shown=pseudonyms(jd, acting, owner))
-    limit = _position(as_of, lines)
-    states = {}
-    for ident in ids:
-        versions = [e.originator_version for e in entries
-                    if e.originator_id == ident and e.position <= limit]  # fmt: skip
-        if versions:
-            found = jd.judging.repository.get(ident, version=max(versions))
-            states[str(ident)] = {"kind": type(found).__name__, **_public(vars(found))}
+    limit = _position(as_of_text, lines)
+    states = {
+        str(ident): {"kind": type(found).__name__, **_public(vars(found))}
+        for ident, found in as_of(jd, ids, limit).items()
+    }
     jd.desk.record_access(acting, "read.state", owner, "ok")
     print_json({"as_of_position": limit, "aggregates": states})
+
+
+def as_of(jd: JudgingDesk, ids: list[UUID], limit: int) -> dict[UUID, Any]:
+    """Each aggregate of ``ids`` that existed at position ``limit``, as it was then (the
+    library replays it to its last version at or before that position)."""
+    last: dict[UUID, int] = {}
+    for entry in jd.ledger.entries_of(ids):
+        if entry.position <= limit:
+            last[entry.originator_id] = entry.originator_version
+    return {ident: jd.judging.repository.get(ident, version=v) for ident, v in last.items()}
+
+
+@click.command("leaderboard")
+@click.option("--as-of", "as_of_text", required=True, help="A ledger position, or an ISO time.")
+@click.option("--track", type=click.IntRange(1, 8), required=True)
+@contest_option
+@refusals_on_one_line
+def audit_leaderboard(as_of_text: str, track: int, slug: str | None) -> None:
+    """A track's preliminary standings as they stood at a ledger position or a time, from
+    the aggregates replayed to then (the organiser and auditors)."""
+    jd = JudgingDesk.open()
+    acting = jd.desk.acting()
+    acting.require(*AUDITORS, action="read past standings")
+    contest = jd.desk.contest(slug)
+    reviews = jd.judging.reviews(contest.id, track)
+    ids = [r.id for r in reviews] + [r.submission_id for r in reviews]
+    lines = timeline(jd.ledger, ids)
+    limit = _position(as_of_text, lines)
+    then = as_of(jd, ids, limit)
+    entries = [
+        standings.entry_row(review, then[review.submission_id])
+        for review in (then[r.id] for r in reviews if r.id in then)
+        if review.submission_id in then
+    ]
+    rules = jd.rules(contest.id)[0]
+    jd.desk.record_access(acting, "read.state", f"{contest.id}:track-{track}", "ok")
+    print_json(
+        {
+            "as_of_position": limit,
+            "track": track,
+            "standings": [
+                {"team": jd.judging.team(s.team_id).name, "pseudonym": s.pseudonym, **s.record()}
+                for s in standings.ranked(entries, rules)
+            ],
+        }
+    )
 
 
 def _position(as_of: str, lines: list[dict[str, Any]]) -> int:

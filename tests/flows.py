@@ -102,7 +102,7 @@ class Huiyan:
     def ok(self, *args: str, **kwargs) -> str:
         """The command's result (stdout); what it tells the person (stderr) is not part of it."""
         result = self(*args, **kwargs)
-        assert result.exit_code == 0, result.output
+        assert result.exit_code == 0, result.output or repr(result.exception)
         return result.stdout.strip()
 
     def own_password(self, person: Person, clock: str) -> None:

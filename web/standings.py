@@ -24,7 +24,8 @@ from uuid import UUID
 from eventsourcing.application import Application
 
 from domain.judging import Judging
-from domain.submissions import score_view
+from domain.review import Review
+from domain.submissions import Submission, score_view
 from scoring.ranking import (
     Entry,
     FinalEntry,
@@ -185,26 +186,29 @@ def recorded(judging: Judging, contest_id: UUID, track: int, rules: Rules) -> li
 
 def recorded_entries(judging: Judging, contest_id: UUID, track: int) -> list[EntryRow]:
     """The facts of :class:`EntryRow`, gathered from each Review and Submission aggregate."""
-    entries = []
-    for review in judging.reviews(contest_id, track):
-        submission = judging.submission(review.submission_id)
-        score = submission.score
-        assert score is not None  # a review is opened on a scored entry only
-        entries.append(
-            EntryRow(
-                team_id=review.team_id,
-                submission_id=submission.id,
-                pseudonym=review.pseudonym,
-                submitted_at=submission.submitted_at,
-                quality=score["breakdown"]["primary"]["value"],
-                efficiency=score["efficiency"],
-                gates_passed=bool(score["gates_passed"]),
-                sheets=review.sheets,
-                complete=review.complete,
-                corrections={item: c["value"] for item, c in submission.corrections.items()},
-            )
-        )
-    return entries
+    return [
+        entry_row(review, judging.submission(review.submission_id))
+        for review in judging.reviews(contest_id, track)
+    ]
+
+
+def entry_row(review: Review, submission: Submission) -> EntryRow:
+    """One entry's facts from its aggregates (as they stand, or as they stood at a past
+    position: ``huiyan audit leaderboard``)."""
+    score = submission.score
+    assert score is not None  # a review is opened on a scored entry only
+    return EntryRow(
+        team_id=review.team_id,
+        submission_id=submission.id,
+        pseudonym=review.pseudonym,
+        submitted_at=submission.submitted_at,
+        quality=score["breakdown"]["primary"]["value"],
+        efficiency=score["efficiency"],
+        gates_passed=bool(score["gates_passed"]),
+        sheets=review.sheets,
+        complete=review.complete,
+        corrections={item: c["value"] for item, c in submission.corrections.items()},
+    )
 
 
 def leaderboard(app: Application, contest_id: UUID, track: int, rules: Rules) -> dict[str, Any]:

@@ -273,6 +273,15 @@ def test_the_second_half_of_the_contest(contest: JudgedContest):
     by_time = json.loads(ok("audit", "state", "--as-of", JUDGING_TIME, "--submission",
                             submissions["lijiang"], **at))  # fmt: skip
     assert by_time["aggregates"][submissions["lijiang"]]["corrections"] == {}
+    past = {}
+    for name, position in (("before", corrected["position"] - 1), ("at", corrected["position"])):
+        board = json.loads(ok("audit", "leaderboard", "--track", TRACK, "--as-of", str(position),
+                              **at))  # fmt: skip
+        past[name] = {line["team"]: line for line in board["standings"]}
+    assert past["before"]["Lijiang Vision"]["expert"] == pytest.approx(0.6)
+    assert past["at"]["Lijiang Vision"]["expert"] == 0.95
+    assert past["before"] == {line["team"]: {k: line[k] for k in past["before"][line["team"]]}
+                              for line in standings}  # fmt: skip
     computed = next(line for line in lines if line["event"] == "Submission.ScoreComputed")
     again = json.loads(ok("audit", "rescore", str(computed["position"]), **at))
     assert again["same_bytes"] is True and again["scorer_changed"] is False, again
