@@ -10,6 +10,7 @@ import click
 
 from audit import replay_cli
 from audit.witness_cli import witness
+from audit.bundle_cli import export
 
 
 @click.group()
@@ -24,3 +25,4 @@ audit.add_command(replay_cli.audit_leaderboard)
 audit.add_command(replay_cli.audit_rescore)
 audit.add_command(replay_cli.audit_rebuild)
 audit.add_command(witness)
+audit.add_command(export)

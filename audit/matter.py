@@ -1,4 +1,6 @@
-"""What an arbitrator replays and an auditor reads: the events of one matter in ledger order,
+"""What a matter is, and what an arbitrator replays and an auditor reads of it: a matter is a
+set of aggregates, an appeal's (``appeal_matter``) or a team's (``team_matter``); ``timeline``
+lists their events in ledger order,
 each with its position, time, actor, meaning, leaf hash, the status of its ledger signature
 and, for a decision, of its maker's personal signature, checked offline against the keys the
 ledger recorded for that person (as ``signatures verify`` does).
@@ -16,14 +18,39 @@ from typing import Any
 from uuid import UUID
 
 from audit.signatures import KeyBook, SignedEvent, check_event, decoded_state
+from domain.appeals import Appeal
 from domain.errors import SignatureInvalid
+from domain.judging import Judging
 from domain.signatures import FIELD
+from domain.teams import Team
 from ledger.ledger import Ledger
 from ledger.rows import Entry
+from web.read_models import listings
 
 # Where an event names who acted, when it carries no personal signature.
 _ACTOR_FIELDS = ("by", "expert", "arbitrator", "submitted_by")
 _KEY_FIELD = "personal_public_key"
+
+
+def appeal_matter(app: Judging, found: Appeal) -> list[UUID]:
+    """What an appeal stands on: the appealed submission, the appeal, the contest's results,
+    the entry's review and the team's other appeals in the same track."""
+    review = app.review_of(found.contest_id, found.track, found.team_id)
+    matter = [found.submission_id, found.id, app.results(found.contest_id).id]
+    matter += [review.id] if review is not None else []
+    same = (found.team_id, found.track)
+    matter += [a.id for a in app.appeals(found.contest_id)
+               if (a.team_id, a.track) == same and a.id != found.id]  # fmt: skip
+    return matter
+
+
+def team_matter(app: Judging, team: Team) -> list[UUID]:
+    """A team's own aggregates: the team, its submissions, its reviews and its appeals (what
+    ``audit timeline --team`` reads and a team's audit bundle holds)."""
+    submissions = [found.id for found in listings(app).submissions(team_id=team.id)]
+    reviews = [r.id for r in app.reviews(team.contest_id) if r.team_id == team.id]
+    appeals = [a.id for a in app.appeals(team.contest_id) if a.team_id == team.id]
+    return [team.id, *submissions, *reviews, *appeals]
 
 
 def timeline(

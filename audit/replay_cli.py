@@ -19,7 +19,7 @@ from uuid import UUID
 
 import click
 
-from audit.matter import timeline
+from audit.matter import team_matter, timeline
 from audit.rebuild_check import compare_read_models
 from audit.rescore import RescoreFailed, rescore
 from domain.accounts import Actor, Role
@@ -50,12 +50,7 @@ def matter_of(
         return entry.team_id, ids
     if team is None:
         raise click.UsageError("name a matter: --team, --submission or --appeal")
-    found_team = app.team(team)
-    ids = [found_team.id]
-    ids += [s.id for s in app.submissions_of(found_team.id)]
-    ids += [r.id for r in app.reviews(found_team.contest_id) if r.team_id == team]
-    ids += [a.id for a in app.appeals(found_team.contest_id) if a.team_id == team]
-    return team, ids
+    return team, team_matter(app, app.team(team))
 
 
 def may_read(jd: JudgingDesk, acting: Actor, team: UUID, appeal: UUID | None) -> None:

@@ -100,11 +100,6 @@ class Judging(ContestDesk):
     def agreement_sha256(self, contest_id: UUID) -> str | None:
         return self._get_or_open(Agreement, contest_id).current_sha256
 
-    def submissions_of(self, team_id: UUID) -> list[Submission]:
-        """The team's submissions in the order they were made (a query, not a rule)."""
-        found = (self.submission(ident) for ident in self._created(Submission.Submitted))
-        return [s for s in found if s.team_id == team_id]
-
     def entries(self, contest_id: UUID, track: int) -> list[Submission]:
         """Each approved, qualified team's entry in the track: its latest submission that was
         scored and passed both gates (the latest, not the best: a team stands by its last

@@ -15,7 +15,7 @@ from uuid import UUID
 
 import click
 
-from audit.matter import timeline
+from audit.matter import appeal_matter, timeline
 from audit.rescore import RescoreFailed, rescore
 from domain.accounts import Actor, Role
 from domain.appeals import Appeal
@@ -192,14 +192,7 @@ def appeal_replay(jd: JudgingDesk, acting: Actor, contest: Contest, appeal_id: U
     """The matter's events in ledger order with the status of every signature (the drawn
     arbitrators and the organiser)."""
     found = _arbitrating(jd, acting, appeal_id)
-    app = jd.judging
-    review = app.review_of(found.contest_id, found.track, found.team_id)
-    matter = [found.submission_id, found.id, app.results(found.contest_id).id]
-    matter += [review.id] if review is not None else []
-    same = (found.team_id, found.track)
-    matter += [a.id for a in app.appeals(found.contest_id)
-               if (a.team_id, a.track) == same and a.id != found.id]  # fmt: skip
-    print_json(timeline(jd.ledger, matter))
+    print_json(timeline(jd.ledger, appeal_matter(jd.judging, found)))
 
 
 @appeal.command("rescore")

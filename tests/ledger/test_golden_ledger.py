@@ -9,27 +9,19 @@ string and a new golden file; this one must keep verifying.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from uuid import UUID
 
 import pytest
 import sqlalchemy as sa
-from cryptography.hazmat.primitives import serialization
 from eventsourcing.persistence import StoredEvent
 
 from ledger.checkpoint import Checkpoint, parse_note
 from ledger.entry import entry_bytes
 from ledger.key_history import HANDOVER_TOPIC
-from ledger.keys import Keyring, SigningKey, read_verifier_keys
-from ledger.ledger import Ledger
 from ledger.merkle import root_from_leaf_hashes
-from ledger.persistence import ChainingApplicationRecorder, LedgerDatastore
 from ledger.verify import verify_ledger
 from tests.ledger.attack import EVENTS
-
-GOLDEN = json.loads((Path(__file__).parent / "golden" / "ledger-v1.json").read_text())
-KEYS = read_verifier_keys(GOLDEN["verifier_keys"])
+from tests.ledger.golden.load import GOLDEN, KEYS, golden_database, golden_keyring, recorder
 
 
 def stored_event(row: dict) -> StoredEvent:
@@ -41,57 +33,10 @@ def stored_event(row: dict) -> StoredEvent:
     )
 
 
-def golden_keyring(folder: Path) -> tuple[Keyring, list[SigningKey]]:
-    """A keys folder holding both golden keys, the first one active."""
-    folder.mkdir(mode=0o700, parents=True)
-    keys = []
-    for key_id, text in GOLDEN["private_keys"].items():
-        (folder / f"ledger-{key_id}.key").write_text(text)
-        private = serialization.load_pem_private_key(text.encode(), password=None)
-        keys.append(SigningKey(GOLDEN["origin"], private))
-        (folder / f"ledger-{key_id}.vkey").write_text(keys[-1].verifier.encode() + "\n")
-    (folder / "ledger-active").write_text(keys[0].key_id + "\n")
-    return Keyring(folder, GOLDEN["origin"]), keys
-
-
-def recorder(url: str, keyring: Keyring, handover=None) -> ChainingApplicationRecorder:
-    made = ChainingApplicationRecorder(
-        LedgerDatastore(url=url), keyring=keyring, handover=handover, events_table_name=EVENTS
-    )
-    made.create_table()
-    return made
-
-
 @pytest.fixture
 def golden_url(tmp_path) -> str:
     """The golden rows and checkpoint, copied as they are into a fresh database."""
-    url = f"sqlite:///{tmp_path / 'golden.sqlite3'}"
-    keyring, _ = golden_keyring(tmp_path / "keys")
-    made = recorder(url, keyring)
-    rows = [
-        {
-            **row,
-            "originator_id": UUID(row["originator_id"]),
-            **{c: bytes.fromhex(row[c]) for c in ("state", "leaf_hash", "prev_hash", "signature")},
-        }
-        for row in GOLDEN["rows"]
-    ]
-    with made.datastore.transaction(commit=True) as session:
-        session.execute(made.events_record_cls.__table__.insert(), rows)
-    made.datastore.engine.dispose()
-    ledger = Ledger(sa.create_engine(url), keyring)
-    with ledger.engine.begin() as conn:
-        conn.execute(
-            ledger._checkpoints.insert().values(
-                tree_size=len(rows),
-                root_hash=parse_note(GOLDEN["checkpoint"], KEYS).checkpoint.root_hash,
-                key_id="x",
-                note=GOLDEN["checkpoint"],
-                issued_at=sa.func.current_timestamp(),
-            )
-        )
-    ledger.engine.dispose()
-    return url
+    return golden_database(tmp_path)[0]
 
 
 def test_the_golden_ledger_verifies_today(golden_url):

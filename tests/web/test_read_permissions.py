@@ -61,6 +61,10 @@ def only(allowed: tuple[str, ...]) -> dict[str, str]:
     return outcome
 
 
+def export(world: World, *options: str) -> list[str]:
+    return ["audit", "export", "--team", world.team, *options, "--out", str(world.work / "b.zip")]
+
+
 TEAM_READERS = ("leader", "member", "organiser")
 RETENTION_READERS = ("organiser", "compliance", "auditor")
 # (command, its arguments given the world, who gets what)
@@ -79,6 +83,13 @@ MATRIX = [
     ("team status", lambda w: ["team", "status", w.team, "--json"], only(TEAM_READERS)),
     ("access-log", lambda w: ["access-log"], only(("auditor",))),
     ("retention status", lambda w: ["retention", "status"], only(RETENTION_READERS)),
+    # an arbitrator exports only an appeal they were drawn for (tests/audit/test_bundle.py)
+    ("audit export", lambda w: export(w), only(("organiser", "compliance", "auditor"))),
+    (
+        "audit export with documents",
+        lambda w: export(w, "--with-documents"),
+        only(("organiser", "compliance")),
+    ),
 ]
 
 
