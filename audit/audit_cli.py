@@ -9,8 +9,8 @@ from __future__ import annotations
 import click
 
 from audit import replay_cli
-from audit.witness_cli import witness
 from audit.bundle_cli import export
+from audit.witness_cli import witness
 
 
 @click.group()
