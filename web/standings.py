@@ -37,7 +37,7 @@ from scoring.ranking import (
     sheet_score,
 )
 from scoring.rules import Rules
-from web.judging_read_models import EntryRow, read_models
+from web.judging_read_models import EntryRow, ReadModels, read_models
 from web.standings_memo import StandingsMemo, as_line, positions
 
 
@@ -144,20 +144,25 @@ def ranked(entries: list[EntryRow], rules: Rules) -> list[Standing]:
 def preliminary(app: Application, contest_id: UUID, track: int, rules: Rules) -> list[Standing]:
     """The track's standings from the read models (caught up first): what the leaderboard, a
     team's results, the organiser's standings and the export show."""
-    return [_standing(line) for line in ranked_lines(app, contest_id, track, rules)]
+    return [_standing(line) for line in ranked_lines(read_models(app), contest_id, track, rules)]
 
 
 _STANDING_FIELDS = tuple(Standing.__dataclass_fields__)
 
 
 def _standing(line: dict[str, Any]) -> Standing:
-    return Standing(**{name: line[name] for name in _STANDING_FIELDS})
+    """A memo line as a Standing (ids and the corrected items back to their types)."""
+    facts = {name: line[name] for name in _STANDING_FIELDS}
+    facts["team_id"], facts["submission_id"] = UUID(facts["team_id"]), UUID(facts["submission_id"])
+    facts["corrected"] = tuple(facts["corrected"])
+    return Standing(**facts)
 
 
-def ranked_lines(app: Application, contest_id: UUID, track: int, rules: Rules) -> list[dict]:
-    """Each ranked line with its entry's submission time and team name, from the memo while
-    neither read model nor the rules moved since it was computed (web/standings_memo.py)."""
-    reads = read_models(app)
+def ranked_lines(reads: ReadModels, contest_id: UUID, track: int, rules: Rules) -> list[dict]:
+    """Each ranked line (plain: ids as text) with its entry's submission time and team name,
+    from the memo while neither read model nor the rules moved since it was computed
+    (web/standings_memo.py). ``reads``: caught up."""
+    app = reads.app
 
     def compute() -> list[dict[str, Any]]:
         entries = reads.entries(contest_id, track)
@@ -218,9 +223,9 @@ def leaderboard(app: Application, contest_id: UUID, track: int, rules: Rules) ->
     published = reads.judging.publication(contest_id, track)
     if published is None or published.mode == "hidden":
         return {"track": track, "mode": "hidden" if published else None, "lines": []}
-    lines = []
-    for line in ranked_lines(app, contest_id, track, rules):
-        if line["rank"] is None or line["submitted_at"] > published.freeze_at:
+    lines, freeze = [], published.freeze_at.timestamp()
+    for line in ranked_lines(reads, contest_id, track, rules):
+        if line["rank"] is None or line["submitted_ts"] > freeze:
             continue
         shown: dict[str, Any] = {"rank": line["rank"], "team": line["team_name"]}
         if published.mode == "full":
@@ -235,12 +240,13 @@ def team_results(
 ) -> dict[str, Any]:
     """A team's score in the track, every indicator of it (``huiyan results mine``): its line
     of the standings from the read models; the score's own detail from its one Submission."""
-    reads = read_models(judging)
-    line = next(
-        (s for s in preliminary(judging, contest_id, track, rules) if s.team_id == team_id), None
+    reads, wanted = read_models(judging), str(team_id)
+    found = next(
+        (s for s in ranked_lines(reads, contest_id, track, rules) if s["team_id"] == wanted), None
     )
-    if line is None:
+    if found is None:
         return {"track": track, "entry": None}
+    line = _standing(found)
     submission = judging.submission(line.submission_id)
     published = reads.judging.publication(contest_id, track)
     return {

@@ -77,7 +77,7 @@ class StandingsMemo:
                 ).where(*where)
             ).first()
         if found is not None and tuple(found[:3]) == key:
-            return json.loads(found.lines, object_hook=_revived)
+            return json.loads(found.lines)
         lines = compute()
         rules_sha256, listings, judging = key
         with self.engine.begin() as conn:
@@ -89,7 +89,7 @@ class StandingsMemo:
                     rules_sha256=rules_sha256,
                     listings_position=listings,
                     judging_position=judging,
-                    lines=json.dumps(lines, default=_plain),
+                    lines=json.dumps(lines),
                 )
             )
         return lines
@@ -105,27 +105,11 @@ def positions(views: tuple[Any, Any]) -> tuple[int, int]:
     return (listings.max_tracking_id(LOG_NAME) or 0, judging.max_tracking_id(LOG_NAME) or 0)
 
 
-_UUIDS = ("team_id", "submission_id")
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, UUID):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not kept in the memo")
-
-
-def _revived(found: dict[str, Any]) -> dict[str, Any]:
-    for name in _UUIDS:
-        if isinstance(found.get(name), str):
-            found[name] = UUID(found[name])
-    if isinstance(found.get("submitted_at"), str):
-        found["submitted_at"] = datetime.fromisoformat(found["submitted_at"])
-    if isinstance(found.get("corrected"), list):
-        found["corrected"] = tuple(found["corrected"])
-    return found
-
-
 def as_line(standing: Any, submitted_at: datetime, team_name: str | None) -> dict[str, Any]:
-    return {**asdict(standing), "submitted_at": submitted_at, "team_name": team_name}
+    """A ranked line as the memo keeps it: plain JSON (ids as text, the submission time as
+    seconds since the epoch), so a read decodes a thousand lines without building objects it
+    does not need."""
+    line = asdict(standing)
+    line["team_id"], line["submission_id"] = str(standing.team_id), str(standing.submission_id)
+    line["corrected"] = list(standing.corrected)
+    return {**line, "submitted_ts": submitted_at.timestamp(), "team_name": team_name}
