@@ -34,6 +34,10 @@ lint: $(STAMP)  ## ruff check and format check
 	$(VENV)/bin/ruff format --check .
 
 test: $(STAMP) services sandbox-tools docker-engine lint  ## the whole test suite
-	$(VENV)/bin/pytest -n 2 --ignore=tests/workers/test_sandbox_docker.py  # two workers
-	# The docker engine's tests one at a time: each checks that no sandbox container is left.
-	$(VENV)/bin/pytest tests/workers/test_sandbox_docker.py
+	$(VENV)/bin/pytest -n 2 $(foreach m,$(ALONE),--ignore=$(m))  # two workers
+	$(VENV)/bin/pytest $(ALONE)  # then the sandboxes' own tests, alone
+
+# The sandboxes' own tests run after the others, one at a time: each docker test checks that no
+# sandbox container is left on the engine, and the process sandbox's limits (processes per
+# sandbox user) must not meet the dozens of sandboxed runs of a demo on the other worker.
+ALONE := tests/workers/test_sandbox_docker.py tests/workers/test_sandbox_process.py
