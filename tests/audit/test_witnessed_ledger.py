@@ -4,6 +4,7 @@ while the witness refuses to cosign the rewritten head."""
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
@@ -55,7 +56,10 @@ def test_verify_demands_k_of_n_valid_cosignatures_and_names_the_others(tmp_path,
         "SELECT line FROM ledger_events_cosignatures WHERE key_id = :k",
         k=vkeys[0].key_id,
     )
-    flipped = line[:-4] + ("A" if line[-4] != "A" else "B") + line[-3:]  # in the signature
+    prefix, encoded = line.rsplit(" ", 1)
+    raw = bytearray(base64.b64decode(encoded))
+    raw[-1] ^= 1  # a bit of the signature itself (a base64 letter may only hold padding bits)
+    flipped = f"{prefix} {base64.b64encode(bytes(raw)).decode()}"
     run_sql(
         sqlite_settings,
         "UPDATE ledger_events_cosignatures SET line = :l WHERE key_id = :k",
