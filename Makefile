@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: help demo test services sandbox-tools docker-engine lint
+.PHONY: help demo test services sandbox-tools docker-engine browser lint
 
 help:  ## this list (the default)
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /  make \1\t/' | expand -t 24
@@ -29,11 +29,14 @@ sandbox-tools:  ## install bubblewrap for the process sandbox
 docker-engine: $(STAMP)  ## install and start a Docker engine with gVisor; build the images
 	bash deploy/docker-engine.sh
 
+browser:  ## install Debian's Chromium for the browser tests
+	bash deploy/browser.sh
+
 lint: $(STAMP)  ## ruff check and format check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: $(STAMP) services sandbox-tools docker-engine lint  ## the whole test suite
+test: $(STAMP) services sandbox-tools docker-engine browser lint  ## the whole test suite
 	$(VENV)/bin/pytest -n 2 $(foreach m,$(ALONE),--ignore=$(m))  # two workers
 	$(VENV)/bin/pytest $(ALONE)  # then the sandboxes' own tests, alone
 

@@ -25,7 +25,7 @@ from domain.signatures import FIELD
 from domain.teams import Team
 from ledger.ledger import Ledger
 from ledger.rows import Entry
-from web.read_models import listings
+from services.read_models import listings
 
 # Where an event names who acted, when it carries no personal signature.
 _ACTOR_FIELDS = ("by", "expert", "arbitrator", "submitted_by")

@@ -23,8 +23,8 @@ from sqlalchemy import Table, select
 from domain.judging_read_models import JudgingReadModels
 from domain.read_models import Listings
 from ledger.read_models import LOG_NAME, PAGE, SQLView, catch_up
-from web.judging_read_models import SQLJudging, open_judging
-from web.read_models import SQLListings, open_listings
+from services.judging_read_models import SQLJudging, open_judging
+from services.read_models import SQLListings, open_listings
 
 # (name, the live projection, the projection class and its SQL view)
 READ_MODELS: tuple[tuple[str, Callable[..., Projection[Any]], type, type], ...] = (

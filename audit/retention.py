@@ -1,6 +1,7 @@
 """The side of retention that touches keys and files (docs/audit.md): where each stored kind
 lies, the retention periods of the rules in force, what a contest's closing step destroys,
-and a signer that asks for the password once for the several decisions of one run.
+(the acting person's signer, from services/desk.py, asks for the password once for the
+several decisions of one run).
 
 The domain (domain/retention_desk.py) decides and records; this module reads the hashes off
 the key files and the stores before the decision, and destroys after it.
@@ -15,19 +16,14 @@ from datetime import datetime
 from pathlib import Path
 from uuid import UUID
 
-import click
-
-from domain.accounts import Actor
 from domain.contest import Contest
 from domain.retention import STORE_KINDS, store_due
 from domain.retention_desk import RetentionDesk, Shredding
-from domain.signatures import Manifest, Signer
 from ledger.blobs import BlobError
 from ledger.settings import Settings
 from ledger.vault import VaultError
 from scoring.rules import RetentionRules, RulesInvalid, parse_rules
-from web.cli import Desk, read_password
-from web.signin import cli_origin
+from services.desk import Desk
 from workers.jobs import predictions_folder
 from workers.models import model_store, remove_tree, testset_store
 
@@ -176,26 +172,3 @@ def said(contest: Contest, shredding: Shredding) -> list[str]:
             f"{contest.slug}: {kind}: {len(present)} removed, {len(missing)} already absent"
         )
     return lines
-
-
-# --- signing ------------------------------------------------------------------------------------
-
-
-def signer_once(desk: Desk, acting: Actor, password_stdin: bool, code: str | None) -> Signer:
-    """The acting person's signer for the several decisions of one run: the password (and
-    code) are asked at the first signature, once every rule has passed, and proved once."""
-    proved: list[Signer] = []
-
-    def sign(manifest: Manifest) -> str:
-        if not proved:
-            account = desk.app.account(acting.account_id)
-            password = read_password(password_stdin, prompt="Password (to sign)", confirm=False)
-            given = code
-            if account.second_factor and not given:
-                given = click.prompt("TOTP code")
-            proved.append(
-                desk.auth.signer(account, password, given, origin=cli_origin(), now=desk.now)
-            )
-        return proved[0](manifest)
-
-    return sign

@@ -34,13 +34,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger.checkpoint import CheckpointError, note_parts, parse_body, parse_note
 from ledger.cosignature import COSIGNATURE_ALGORITHM, cosign, read_witness_keys
+from ledger.files import write_atomically
 from ledger.keys import (
     LedgerKeyError,
     SigningKey,
     VerifierKey,
     load_private_key,
     read_verifier_keys,
-    write_private,
 )
 from ledger.merkle import EMPTY_ROOT, ProofError, verify_consistency
 from ledger.witness_protocol import AddCheckpoint
@@ -251,8 +251,8 @@ def _make_key(folder: Path, name: str | None) -> None:
     if not name or any(c.isspace() or c == "+" for c in name):
         raise WitnessError("a new witness needs --name, one word without '+' (e.g. a host/path)")
     key = SigningKey(name, Ed25519PrivateKey.generate(), COSIGNATURE_ALGORITHM)
-    write_private(folder / KEY_FILE, key.pem())
-    write_private(folder / VKEY_FILE, key.verifier.encode().encode() + b"\n")
+    write_atomically(folder / KEY_FILE, key.pem())
+    write_atomically(folder / VKEY_FILE, key.verifier.encode().encode() + b"\n")
 
 
 def _load_key(folder: Path) -> SigningKey:

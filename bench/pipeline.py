@@ -21,16 +21,16 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from audit.demo import ROUND_OPEN, blank_pdf
+from demo.cli import ROUND_OPEN, blank_pdf
+from demo.registration import demo_organiser, play_registration
 from domain.registration import Registration
 from domain.submissions import Submissions
 from ledger.application import open_application
 from ledger.settings import Settings
 from scoring.baselines import bundle_path
 from scoring.synth import make_dataset
-from web.cli import Desk
-from web.demo import demo_organiser, play_registration
-from web.submissions_cli import RoundDesk, add_testset, submit_model
+from services.desk import Desk
+from services.submissions import RoundDesk, add_testset, submit_model
 from workers.pipeline import FUNCTIONS, dispatch_once, open_dispatcher
 from workers.queues import InlineJobQueue
 from workers.sandbox import Limits

@@ -14,7 +14,7 @@ chaining recorder signs them, 2,000 aggregates a transaction; the contest's rule
 checked (that is not what is measured). Then it rebuilds the listings and the judging rows from
 zero (``huiyan read-models rebuild``'s code) and prints events/s; publishes each track's results
 (mode ``full``, the standings from the rows); and times, over ``--reads`` reads each (median and
-worst): a track's leaderboard and a team's results (web/standings.py, what ``results
+worst): a track's leaderboard and a team's results (services/standings.py, what ``results
 leaderboard`` and ``results mine`` print, each catching both read models up first), a track's
 standings, an expert's tasks, a team's submissions, the contest's teams, and a catch-up that
 finds nothing new.
@@ -40,9 +40,9 @@ from ledger.application import open_application
 from ledger.read_models import catch_up, rebuild
 from ledger.settings import Settings
 from scoring.rules import load_rules
-from web import standings
-from web.judging_read_models import open_judging, read_models
-from web.read_models import open_listings
+from services import standings
+from services.judging_read_models import open_judging, read_models
+from services.read_models import open_listings
 
 AT = datetime(2026, 8, 3, 2, tzinfo=UTC)
 BY = uuid4()

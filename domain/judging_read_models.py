@@ -3,9 +3,10 @@ corrections upheld appeals made to scores, each appeal's state, and the publicat
 results; kept by a library ``Projection``, as the listings are (domain/read_models.py).
 
 Pure: the projection calls the methods of a view (``JudgingView``, an eventsourcing
-``TrackingRecorder``) and never touches a database; the SQL tables are web/judging_read_models.py,
-the loop that feeds it is ledger/read_models.py. It has its own tracked position, apart from the
-listings': the two follow disjoint topics, and either can be rebuilt alone.
+``TrackingRecorder``) and never touches a database; the SQL tables are
+services/judging_read_models.py, the loop that feeds it is ledger/read_models.py. It has its
+own tracked position, apart from the listings': the two follow disjoint topics, and either
+can be rebuilt alone.
 
 Derived, disposable and rebuildable (docs/architecture.md rule 2): the leaderboard, an expert's
 tasks and the list of appeals read these rows; every judging decision (assignment, a sheet, the

@@ -3,7 +3,7 @@
 
 Pure: the projection calls the methods of a view (``ListingsView``, an eventsourcing
 ``TrackingRecorder``) and never touches a database; the SQL tables that implement the view are
-infrastructure (web/read_models.py), the loop that feeds it is ledger/read_models.py.
+infrastructure (services/read_models.py), the loop that feeds it is ledger/read_models.py.
 
 Derived, disposable and rebuildable (docs/architecture.md rule 2): a listing shows facts, it
 decides nothing. Every rule still loads its aggregates from the event stream. Each handler does

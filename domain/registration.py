@@ -515,7 +515,7 @@ class Registration(ContestDesk):
 
     list_reader: ListReader | None = None
     """Reads a list's entries by the SHA-256 of its file (the CLI: the blob store and the CSV
-    parser, :func:`web.intake.blacklist_reader`). Without one, the desk screens only against
+    parser, :func:`services.intake.blacklist_reader`). Without one, the desk screens only against
     v1 lists (their entries are in their event) and lists imported through this very
     instance (their entries held in memory, keyed by hash)."""
 

@@ -2,7 +2,7 @@
 
 Experts know an entry by its pseudonym only (``T1-7F3A``): the pseudonym is drawn once per
 team and track and stays with the team's entry, whatever submission it reviews. They read the
-technical report only after it was sanitised and found clean (web/report_sanitiser.py; a
+technical report only after it was sanitised and found clean (services/report_sanitiser.py; a
 report that still names the team is held, and the team sends a clean one). Each round of
 review has its experts (assigned by :func:`assign_experts`, never one with a conflict of
 interest); each expert grades every rubric dimension on the published levels, signed. An

@@ -8,10 +8,10 @@ leaves a half-written blob under a valid name, and every read re-checks the hash
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 from pathlib import Path
+
+from ledger.files import write_atomically
 
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 
@@ -30,17 +30,7 @@ class BlobStore:
         if path.exists():
             return digest
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(data)
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.chmod(temporary, 0o440)
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_atomically(path, data, mode=0o440)
         return digest
 
     def get(self, digest: str) -> bytes:

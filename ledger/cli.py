@@ -7,18 +7,18 @@ report) and 2 when it cannot do its job (unusable input or an internal error).
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import click
 
 from audit.access_log import access_settings
 from ledger.checkpoint import CheckpointError, SignedCheckpoint, note_parts, parse_note
+from ledger.console import one_line_errors as _one_line_errors
+from ledger.console import progress_display
 from ledger.cosignature import read_witness_keys
 from ledger.keys import LedgerKeyError, VerifierKey, read_verifier_keys
 from ledger.ledger import Ledger, LedgerError, engine_for, keyring_for
@@ -29,7 +29,6 @@ from ledger.verify import VerifyInputError, verify_ledger
 from ledger.witness_audit import witness_problems
 from ledger.witness_protocol import AddCheckpoint
 from ledger.witnesses import WitnessOutcome
-from web.progress import progress_display
 
 OPERATOR_ERRORS = (
     LedgerError,
@@ -44,18 +43,7 @@ OPERATOR_ERRORS = (
 Quorum = tuple[dict[str, VerifierKey], int]  # witness keys, how many must have cosigned
 
 
-def one_line_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn the errors an operator can act on into one line on stderr and exit status 2."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except OPERATOR_ERRORS as error:
-            click.echo(f"error: {error}", err=True)
-            sys.exit(2)
-
-    return wrapper
+one_line_errors = _one_line_errors(*OPERATOR_ERRORS)
 
 
 def require_database(url: str) -> None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import base64
 import fcntl
 import hashlib
-import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,6 +30,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
+
+from ledger.files import write_atomically
 
 ED25519_ALGORITHM = b"\x01"  # C2SP signed-note signature type for Ed25519
 
@@ -212,7 +213,7 @@ class Keyring:
         """Make ``key`` the active key and destroy every other private key (their public
         keys stay): a retired key can never sign again."""
         with self._locked():
-            write_private(self._active_file, key.key_id.encode() + b"\n")
+            write_atomically(self._active_file, key.key_id.encode() + b"\n")
             for path in self.folder.glob("ledger-*.key"):
                 if path.name != f"ledger-{key.key_id}.key":
                     path.unlink(missing_ok=True)
@@ -230,17 +231,17 @@ class Keyring:
 
     def _create(self, *, activate: bool = True) -> SigningKey:
         key = SigningKey(self.name, Ed25519PrivateKey.generate())
-        write_private(self.folder / f"ledger-{key.key_id}.key", key.pem())
+        write_atomically(self.folder / f"ledger-{key.key_id}.key", key.pem())
         self._remember(key.verifier)
         if activate:
-            write_private(self._active_file, key.key_id.encode() + b"\n")
+            write_atomically(self._active_file, key.key_id.encode() + b"\n")
         return key
 
     def _remember(self, verifier: VerifierKey) -> None:
         path = self.folder / f"ledger-{verifier.key_id}.vkey"
         if not path.exists():
             self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-            write_private(path, verifier.encode().encode() + b"\n")
+            write_atomically(path, verifier.encode().encode() + b"\n")
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
@@ -252,14 +253,3 @@ class Keyring:
                 yield
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
-
-
-def write_private(path: Path, data: bytes) -> None:
-    """Write a file readable by its owner only, atomically (no half-written key)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)

@@ -14,15 +14,15 @@ does not unwrap there.
 from __future__ import annotations
 
 import contextlib
-import os
 import secrets
 import stat
-import tempfile
 from pathlib import Path
 from typing import Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from ledger.files import write_atomically
 
 MAGIC = b"HYWK1"  # huiyan wrapped key, format 1: MAGIC || nonce || AES-256-GCM(key)
 _NONCE = 12
@@ -93,12 +93,4 @@ def write_secret(path: Path, secret: bytes) -> None:
     """Writes a 0600 file and links it into place: never overwrites a key, and no reader ever
     sees a half-written one (FileExistsError when the name is taken)."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(secret)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.link(temporary, path)
-    finally:
-        os.unlink(temporary)
+    write_atomically(path, secret, exclusive=True)

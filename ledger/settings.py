@@ -51,6 +51,9 @@ class Settings:
     docker_runtime: str = "auto"  # runc, runsc (gVisor), or auto: runsc where the engine has it
     session_minutes: int = 30  # how long a sign-in lasts (HUIYAN_SESSION_MINUTES)
     witnesses: tuple[WitnessEndpoint, ...] = ()  # asked to cosign each checkpoint
+    upload_bytes: int = 1 << 30  # the web's cap on one request's body (HUIYAN_UPLOAD_MB)
+    smtp: str | None = None  # host:port of the mail relay (HUIYAN_SMTP); none: in-site only
+    mail_from: str = "huiyan@localhost"  # the sender of every e-mail (HUIYAN_MAIL_FROM)
 
     def now(self) -> datetime:
         """The one clock: ``HUIYAN_CLOCK`` when set (tests, rehearsals), else the system's UTC
@@ -143,7 +146,21 @@ class Settings:
             run_memory_bytes=int(
                 _positive(env, "HUIYAN_RUN_MEMORY_GB", cls.run_memory_bytes / (1 << 30)) * (1 << 30)
             ),
+            upload_bytes=int(
+                _positive(env, "HUIYAN_UPLOAD_MB", cls.upload_bytes / (1 << 20)) * (1 << 20)
+            ),
+            smtp=_smtp(env.get("HUIYAN_SMTP") or None),
+            mail_from=env.get("HUIYAN_MAIL_FROM", cls.mail_from),
         )
+
+
+def _smtp(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    host, _, port = raw.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise SettingsError(f"HUIYAN_SMTP must be host:port (got {raw!r})")
+    return raw
 
 
 def _positive(env: Mapping[str, str], name: str, default: float) -> float:

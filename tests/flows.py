@@ -16,7 +16,7 @@ from pypdf import PdfWriter
 from huiyan_cli import main
 from scoring.baselines import bundle_path
 from scoring.synth import make_dataset
-from web.intake import invitation_token
+from services.intake import invitation_token
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "examples"
 REGISTRATION_TIME = "2026-06-20T10:00:00+08:00"

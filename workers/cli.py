@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
+from ledger.console import one_line_errors
 from ledger.settings import Settings, SettingsError
 from workers.queues import STAGES
 
@@ -17,12 +17,15 @@ if TYPE_CHECKING:
     from workers.dispatcher import Dispatcher
 
 
+class WorkerRefused(Exception):
+    """This host or its configuration cannot do the work safely; the message says what to fix."""
+
+
+on_one_line = one_line_errors(SettingsError, WorkerRefused)
+
+
 def _settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except SettingsError as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(2)
+    return Settings.from_env()
 
 
 def _as_service(settings: Settings) -> None:
@@ -32,7 +35,7 @@ def _as_service(settings: Settings) -> None:
     from ledger.application import open_application
     from ledger.blobs import BlobStore
     from ledger.vault import Vault
-    from web.signin import SignInRefused, service_actor
+    from services.signin import SignInRefused, service_actor
 
     key_file = Path(
         os.environ.get("HUIYAN_SERVICE_KEY") or settings.keys_dir / "services" / "worker.key"
@@ -45,12 +48,10 @@ def _as_service(settings: Settings) -> None:
             key_file,
         )
     except SignInRefused as error:
-        click.echo(
-            f"error: {error}; an organiser opens a service identity with "
-            "`huiyan account create --role service --login worker`",
-            err=True,
-        )
-        sys.exit(2)
+        raise WorkerRefused(
+            f"{error}; an organiser opens a service identity with "
+            "`huiyan account create --role service --login worker`"
+        ) from None
 
 
 @click.command()
@@ -64,6 +65,7 @@ def _as_service(settings: Settings) -> None:
     help="inference on GPU hosts, scoring on CPU hosts; repeat to serve both.",
 )
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@on_one_line
 def worker(queue_names: tuple[str, ...], burst: bool) -> None:
     """Run jobs from the RQ queues (needs HUIYAN_REDIS_URL)."""
     from redis import Redis
@@ -71,21 +73,17 @@ def worker(queue_names: tuple[str, ...], burst: bool) -> None:
 
     settings = _settings()
     if not settings.redis_url:
-        click.echo(
-            "error: HUIYAN_REDIS_URL is not set; without Redis, jobs run in-process "
-            "inside `huiyan dispatcher`",
-            err=True,
+        raise WorkerRefused(
+            "HUIYAN_REDIS_URL is not set; without Redis, jobs run in-process "
+            "inside `huiyan dispatcher`"
         )
-        sys.exit(2)
     from workers.jobs import isolation_problem
 
     if problem := isolation_problem(settings):
-        click.echo(
-            f"error: this worker cannot isolate models ({problem}); it refuses all work. "
-            "Fix the host, or in development only set HUIYAN_SANDBOX_UNISOLATED=allow",
-            err=True,
+        raise WorkerRefused(
+            f"this worker cannot isolate models ({problem}); it refuses all work. "
+            "Fix the host, or in development only set HUIYAN_SANDBOX_UNISOLATED=allow"
         )
-        sys.exit(2)
     _as_service(settings)
     connection = Redis.from_url(settings.redis_url)
     queues = [Queue(name, connection=connection) for name in queue_names]
@@ -97,6 +95,7 @@ def worker(queue_names: tuple[str, ...], burst: bool) -> None:
 @click.option(
     "--interval", type=float, default=2.0, show_default=True, help="Seconds between rounds."
 )
+@on_one_line
 def dispatcher(once: bool, interval: float) -> None:
     """Follow the ledger, queue the work its events ask for, re-queue lost work."""
     from workers.pipeline import open_dispatcher
@@ -116,7 +115,7 @@ def dispatcher(once: bool, interval: float) -> None:
 def _dispatch_round(settings: Settings, the_dispatcher: Dispatcher) -> tuple[int, int]:
     """One round with a progress display on a terminal's stderr, gone when the round ends:
     the jobs it queued (or, without Redis, ran in this process)."""
-    from web.progress import progress_display
+    from ledger.console import progress_display
     from workers.pipeline import dispatch_once
 
     with progress_display() as bar:

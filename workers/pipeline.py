@@ -14,7 +14,7 @@ from redis import Redis
 
 from domain.submissions import Submission
 from ledger.settings import Settings
-from web.read_models import listings
+from services.read_models import listings
 from workers import jobs
 from workers.dispatcher import Dispatcher, reconcile
 from workers.queues import (

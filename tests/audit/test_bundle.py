@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from audit.access_log import AccessLog
 from audit.bundle import Scope
-from audit.bundle_cli import Request, require_exporter
+from cli.audit_bundle import Request, require_exporter
 from domain.accounts import Actor, Role
 from domain.errors import AppealNotYours, NotPermitted
 from ledger.checkpoint import Checkpoint

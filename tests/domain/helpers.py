@@ -15,7 +15,7 @@ from domain.registration import Registration
 from domain.signatures import Manifest, Signer
 from domain.teams import Member
 from domain.time import SHANGHAI
-from web.personal_keys import new_signing_key, sign
+from services.personal_keys import new_signing_key, sign
 
 REGISTRATION_DEADLINE = datetime(2026, 6, 26, tzinfo=SHANGHAI)
 MODIFICATION_DEADLINE = datetime(2026, 6, 30, 18, tzinfo=SHANGHAI)

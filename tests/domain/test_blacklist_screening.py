@@ -16,7 +16,7 @@ from domain import errors
 from domain.blacklist import Blacklist
 from domain.registration import Registration
 from ledger.blobs import BlobStore
-from web import intake
+from services import intake
 
 GOLDEN = Path(__file__).parent / "golden"
 LISTED = "南宁示例科技有限公司"
@@ -314,7 +314,7 @@ def test_the_cli_resumes_a_screening_and_says_when_there_is_none(
 ):
     from click.testing import CliRunner
 
-    from web import cli
+    from cli import registration as cli
 
     contest_id, teams = four_teams
     crashing = open_registration(tmp_path, f"sqlite:///{tmp_path / 'ledger.sqlite3'}")

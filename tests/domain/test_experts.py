@@ -30,7 +30,7 @@ from domain.errors import (
 from domain.experts import conflict
 from domain.registration import Registration
 from domain.signatures import Manifest, Signer
-from web.personal_keys import new_signing_key, sign
+from services.personal_keys import new_signing_key, sign
 
 AGREEMENT = "a" * 64
 AGREEMENT_2 = "b" * 64
@@ -126,7 +126,7 @@ def test_a_declared_person_excludes_their_team(app, contest_id, organiser):
     team = form_team(app, contest_id, "wei", member("lu", organisation="别的单位"))
     other = form_team(app, contest_id, "zhao", "qian", name="other")
     # The identity key is the keyed hash of the normalised document: a declared person
-    # matches a member whatever way the number was written (tests/web covers the spelling).
+    # matches a member whatever way the number was written (tests/cli covers the spelling).
     actor, _ = ready(app, contest_id, organiser, people=["hmac-lu"])
     assert app.expert_conflict(actor.account_id, team) == "declared a tie to a member of the team"
     assert app.expert_conflict(actor.account_id, other) is None

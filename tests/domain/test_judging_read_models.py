@@ -40,8 +40,8 @@ from domain.time import SHANGHAI
 from ledger.application import open_application
 from ledger.read_models import LOG_NAME, catch_up, rebuild
 from scoring.rules import load_rules
-from web import standings
-from web.judging_read_models import SQLJudging, open_judging, read_models
+from services import standings
+from services.judging_read_models import SQLJudging, open_judging, read_models
 
 RULES = load_rules()
 DIMENSIONS = RULES.expert_rubric.dimensions
@@ -672,7 +672,7 @@ def test_rebuilding_every_read_model_from_zero_gives_the_same_rows(history):
 def test_the_operator_rebuilds_the_judging_rows_too(history, tmp_path):
     from click.testing import CliRunner
 
-    from web.read_models_cli import read_models as command
+    from cli.read_models import read_models as command
 
     judging = history.judging
     before = every_row(judging)
@@ -689,7 +689,7 @@ def test_the_operator_rebuilds_the_judging_rows_too(history, tmp_path):
 
 
 def test_the_memo_of_ranked_lines_follows_every_new_fact_and_the_rules(history):
-    """The leaderboard's ranked lines are kept between reads (web/standings_memo.py): a read
+    """The leaderboard's ranked lines are kept between reads (services/standings_memo.py): a read
     after a new event, or under other rules, ranks afresh; an operator's rebuild forgets them."""
     judging, contest_id = history.judging, history.contest_id
     first = standings.preliminary(judging, contest_id, 1, RULES)

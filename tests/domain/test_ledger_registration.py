@@ -12,9 +12,9 @@ from eventsourcing.persistence import StoredEvent
 from helpers import named_team, new_contest, race_to_accept
 from ledger_scenario import Recording, open_registration, settings_for
 
+from demo.registration import play_registration
 from domain import errors
 from domain.registration import Registration
-from web.demo import play_registration
 
 GOLDEN = Path(__file__).parent / "golden"
 

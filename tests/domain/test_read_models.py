@@ -25,7 +25,7 @@ from domain.submissions import Submissions
 from domain.teams import Team
 from ledger.application import open_application
 from ledger.read_models import catch_up, rebuild
-from web.read_models import SQLListings, listings, open_listings
+from services.read_models import SQLListings, listings, open_listings
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

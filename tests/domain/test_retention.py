@@ -35,7 +35,7 @@ from domain.registration import Registration
 from domain.retention import Retention, store_due
 from domain.retention_desk import RetentionDesk, Shredding
 from domain.signatures import Manifest, Signer
-from web.personal_keys import new_signing_key, sign
+from services.personal_keys import new_signing_key, sign
 
 BY = uuid4()
 CLOSED = CALENDAR.final_end + timedelta(days=1)

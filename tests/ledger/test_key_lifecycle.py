@@ -31,7 +31,7 @@ from tests.ledger.history import NOW, Dossier, Dossiers, fill
 
 def rotate(cli, settings) -> str:
     """The ledger's own act (the organiser's signed decision around it is tested in
-    tests/web/test_key_decisions.py)."""
+    tests/cli/test_key_decisions.py)."""
     rotation.rotate(settings, operator="test", reason="test")
     return keyring_for(settings).signing_key().key_id
 

@@ -17,7 +17,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from ledger_scenario import Recording, open_registration, settings_for  # noqa: E402
 
-from web.demo import play_registration  # noqa: E402
+from demo.registration import play_registration  # noqa: E402
 
 FACTS = {"Team": ("status", "disqualified", "language", "name"), "Contest": ("slug",)}
 

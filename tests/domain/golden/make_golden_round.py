@@ -24,11 +24,11 @@ FACTS = {
 def main() -> None:
     home = Path(tempfile.mkdtemp())
     os.environ.update(HUIYAN_HOME=str(home), HUIYAN_DATABASE_URL="", HUIYAN_REDIS_URL="")
-    from audit.demo import play_round
+    from demo.cli import play_round
+    from demo.registration import play_registration
     from domain.registration import Registration
     from ledger.application import open_application
     from ledger.settings import Settings
-    from web.demo import play_registration
 
     settings = Settings.from_env()
     registration = open_application(Registration, settings)

@@ -1,0 +1,11 @@
+"""The compliance part of the authorisation matrix (tests/web/access/__init__.py)."""
+
+from __future__ import annotations
+
+from tests.web.access import Route, only
+
+ROUTES = [
+    Route(
+        "compliance.index", "GET", "/compliance/", only("compliance_officer", "audit_administrator")
+    ),
+]

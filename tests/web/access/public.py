@@ -1,0 +1,13 @@
+"""The public part of the authorisation matrix (tests/web/access/__init__.py)."""
+
+from __future__ import annotations
+
+from tests.web.access import PUBLIC, Route
+
+ROUTES = [
+    Route("public.index", "GET", "/", PUBLIC),
+    Route("public.language", "POST", "/language", PUBLIC),
+    Route("public.leaderboard", "GET", "/leaderboard", PUBLIC),
+    Route("public.announcements", "GET", "/announcements", PUBLIC),
+    Route("public.checkpoint", "GET", "/ledger", PUBLIC),
+]

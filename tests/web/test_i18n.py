@@ -1,0 +1,38 @@
+"""Chinese and English: every string is translated, and the page's language follows the
+person's choice, then their team's language, then the browser."""
+
+from __future__ import annotations
+
+from tests.flows import REGISTRATION_TIME
+from tests.web.site import Visitor
+from web.untranslated import missing
+
+
+def test_every_string_of_the_site_has_its_chinese() -> None:
+    assert missing("zh") == {}, "run `python -m web.untranslated` and translate what it lists"
+
+
+def test_the_language_follows_the_browser_then_the_switch(registered) -> None:
+    visitor = Visitor(registered.app)
+    english = visitor.get("/sign-in", headers={"Accept-Language": "en-GB,en;q=0.9"})
+    assert "Login" in english.get_data(as_text=True) and "登录名" not in english.get_data(
+        as_text=True
+    )
+    chinese = visitor.get("/sign-in", headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+    assert "登录名" in chinese.get_data(as_text=True)
+    switched = visitor.submit("/sign-in", {"language": "en", "next": "/sign-in"},
+                              action="/language", headers={"Accept-Language": "zh-CN"})  # fmt: skip
+    assert switched.status_code == 302 and switched.headers["Location"] == "/sign-in"
+    page = visitor.get("/sign-in", headers={"Accept-Language": "zh-CN"})
+    assert "Login" in page.get_data(as_text=True)
+
+
+def test_a_team_member_reads_the_site_in_the_team_language(registered) -> None:
+    """yongjiang locked Chinese (docs/examples/team-yongjiang.yaml): its leader's browser asks
+    for English, and gets Chinese, until they switch."""
+    visitor = Visitor(registered.app)
+    visitor.sign_in(registered.huiyan.people["lead-yongjiang"], REGISTRATION_TIME)
+    page = visitor.get("/", headers={"Accept-Language": "en"})
+    assert "我的团队" in page.get_data(as_text=True)
+    visitor.submit("/", {"language": "en", "next": "/"}, action="/language")
+    assert "My team" in visitor.get("/", headers={"Accept-Language": "zh"}).get_data(as_text=True)
