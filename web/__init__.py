@@ -22,6 +22,7 @@ from web.context import Services, web_secret
 # Every blueprint, each in its own module as ``blueprint``: the role it serves is its name.
 BLUEPRINTS = (
     "web.public",
+    "web.notices",
     "web.auth",
     "web.messages",
     "web.team",

@@ -1,5 +1,5 @@
 """What anyone may see without signing in: the front page, the language switch, the published
-leaderboard, the announcements, and the ledger's latest signed checkpoint with a receipt
+leaderboard and the ledger's latest signed checkpoint with a receipt
 checker."""
 
 from __future__ import annotations
@@ -35,12 +35,6 @@ def language() -> Any:
 @blueprint.route("/leaderboard")
 @admits(PUBLIC)
 def leaderboard() -> Any:
-    return render_template("public/index.html")
-
-
-@blueprint.route("/announcements")
-@admits(PUBLIC)
-def announcements() -> Any:
     return render_template("public/index.html")
 
 

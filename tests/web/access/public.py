@@ -8,6 +8,5 @@ ROUTES = [
     Route("public.index", "GET", "/", PUBLIC),
     Route("public.language", "POST", "/language", PUBLIC),
     Route("public.leaderboard", "GET", "/leaderboard", PUBLIC),
-    Route("public.announcements", "GET", "/announcements", PUBLIC),
     Route("public.checkpoint", "GET", "/ledger", PUBLIC),
 ]

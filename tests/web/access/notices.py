@@ -1,0 +1,9 @@
+"""The notices part of the authorisation matrix (tests/web/access/__init__.py)."""
+
+from __future__ import annotations
+
+from tests.web.access import PUBLIC, Route
+
+ROUTES = [
+    Route("notices.announcements", "GET", "/announcements", PUBLIC),
+]
