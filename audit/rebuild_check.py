@@ -2,9 +2,10 @@
 rebuilt from the notification log into a fresh database beside the live one, and the two are
 compared table by table, row by row.
 
-Someone with SQL access may edit a listing (a team's status, a score, a sheet); nothing decides
-by a read model, but people read them. A rebuild from the signed log is the truth to compare
-with: any row the log does not produce, or produces otherwise, is named.
+Someone with SQL access may edit a listing (a team's status, a score, a sheet) or a kept
+ranking of the leaderboard; nothing decides by them, but people read them. A rebuild from
+the signed log is the truth to compare with: any row the log does not produce, or produces
+otherwise, is named.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import Tracking
@@ -23,8 +25,10 @@ from sqlalchemy import Table, select
 from domain.judging_read_models import JudgingReadModels
 from domain.read_models import Listings
 from ledger.read_models import LOG_NAME, PAGE, SQLView, catch_up
-from services.judging_read_models import SQLJudging, open_judging
+from scoring.rules import Rules
+from services.judging_read_models import SQLJudging, open_judging, read_models
 from services.read_models import SQLListings, open_listings
+from services.standings import memo_differences
 
 # (name, the live projection, the projection class and its SQL view)
 READ_MODELS: tuple[tuple[str, Callable[..., Projection[Any]], type, type], ...] = (
@@ -35,8 +39,12 @@ ROUNDS = 5  # catch-ups to reach one position while events keep arriving
 SHOWN = 10  # differences named per table
 
 
-def compare_read_models(app: Application) -> list[str]:
-    """What differs between the live read models and a rebuild from the log (empty: none)."""
+def compare_read_models(
+    app: Application, rules_of: Callable[[UUID], Rules] | None = None
+) -> list[str]:
+    """What differs between the live read models and a rebuild from the log (empty: none);
+    with ``rules_of`` (a contest's rules in force), the kept rankings of the leaderboard too
+    (services/standings_memo.py), once the read models are known to be right."""
     differences: list[str] = []
     with tempfile.TemporaryDirectory(prefix="huiyan-rebuild-") as folder:
         fresh = SQLAlchemyDatastore(url=f"sqlite:///{Path(folder) / 'rebuilt.sqlite3'}")
@@ -53,6 +61,8 @@ def compare_read_models(app: Application) -> list[str]:
         finally:
             assert fresh.engine is not None
             fresh.engine.dispose()
+    if rules_of is not None and not differences:
+        differences += memo_differences(read_models(app), rules_of)
     return differences
 
 

@@ -243,7 +243,7 @@ def audit_rebuild() -> None:
     jd = JudgingDesk.open()
     acting = signed_in(jd.desk)
     acting.require(*AUDITORS, action="check the read models against the log")
-    differences = compare_read_models(jd.judging)
+    differences = compare_read_models(jd.judging, lambda contest_id: jd.rules(contest_id)[0])
     jd.desk.record_access(acting, "read.rebuild_check", "", "ok")
     for line in differences:
         click.echo(line)

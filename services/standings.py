@@ -16,7 +16,9 @@ projection). tests/domain/test_judging_read_models.py checks that the two agree.
 
 from __future__ import annotations
 
+import json
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -162,15 +164,35 @@ def ranked_lines(reads: ReadModels, contest_id: UUID, track: int, rules: Rules) 
     """Each ranked line (plain: ids as text) with its entry's submission time and team name,
     from the memo while neither read model nor the rules moved since it was computed
     (services/standings_memo.py). ``reads``: caught up."""
-    app = reads.app
-
-    def compute() -> list[dict[str, Any]]:
-        entries = reads.entries(contest_id, track)
-        facts = {e.submission_id: (e.submitted_at, e.team_name) for e in entries}
-        return [as_line(line, *facts[line.submission_id]) for line in ranked(entries, rules)]
-
     key = (rules.sha256, *positions((reads.listings, reads.judging)))
-    return _memo(app).lines(contest_id, track, key, compute)
+    return _memo(reads.app).lines(
+        contest_id, track, key, lambda: _ranked_afresh(reads, contest_id, track, rules)
+    )
+
+
+def _ranked_afresh(reads: ReadModels, contest_id: UUID, track: int, rules: Rules) -> list[dict]:
+    entries = reads.entries(contest_id, track)
+    facts = {e.submission_id: (e.submitted_at, e.team_name) for e in entries}
+    return [as_line(line, *facts[line.submission_id]) for line in ranked(entries, rules)]
+
+
+def memo_differences(reads: ReadModels, rules_of: Callable[[UUID], Rules]) -> list[str]:
+    """Each kept ranking that a read would use now (its key is the current one) but whose
+    lines are not what the read models rank afresh: someone edited the memo. A ranking kept
+    under an older key is never shown again, so it is left alone. ``reads``: caught up."""
+    current = positions((reads.listings, reads.judging))
+    found = []
+    for contest_id, track, key, lines in _memo(reads.app).rows():
+        rules = rules_of(contest_id)
+        if key != (rules.sha256, *current):
+            continue
+        afresh = json.loads(json.dumps(_ranked_afresh(reads, contest_id, track, rules)))
+        if afresh != lines:
+            found.append(
+                f"standings memo: contest {contest_id} track {track}: the kept ranking is not "
+                "what the read models rank"
+            )
+    return found
 
 
 def _memo(app: Application) -> StandingsMemo:

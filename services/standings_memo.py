@@ -9,7 +9,8 @@ new event either read model takes in moves its position, and the next read compu
 
 A memo, not a read model: no rule and no decision reads it, it holds nothing the read models
 do not, and deleting its rows (or the table) only costs the next read its ranking. `huiyan
-read-models rebuild` empties it.
+read-models rebuild` empties it; `huiyan audit rebuild` ranks afresh every kept ranking a read
+would use now and names any that differs (an edit by SQL).
 """
 
 from __future__ import annotations
@@ -93,6 +94,21 @@ class StandingsMemo:
                 )
             )
         return lines
+
+    def rows(self) -> list[tuple[UUID, int, tuple[str, int, int], list[dict[str, Any]]]]:
+        """Every kept ranking: (contest, track, the key it was computed under, its lines)."""
+        table = self.table
+        with self.engine.connect() as conn:
+            found = conn.execute(select(table)).all()
+        return [
+            (
+                row.contest_id,
+                row.track,
+                (row.rules_sha256, row.listings_position, row.judging_position),
+                json.loads(row.lines),
+            )
+            for row in found
+        ]
 
     def clear(self) -> None:
         with self.engine.begin() as conn:

@@ -7,6 +7,7 @@ a rebuild of every read model from zero gives the same rows."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import count
@@ -729,3 +730,27 @@ def test_the_audit_finds_an_edited_row_by_rebuilding_beside_the_live_rows(histor
     assert any(line.startswith(f"listings: rm_teams ({a}): name") for line in found), found
     assert any(f"rm_teams ({b}): missing" in line for line in found), found
     assert len(found) == 2
+
+
+def test_the_audit_finds_an_edited_kept_ranking(history):
+    """The leaderboard's kept ranking (rm_standings_memo) edited with SQL to swap two ranks,
+    its key left current so that reads would show it: ``audit rebuild`` names it."""
+    from audit.rebuild_check import compare_read_models
+
+    judging, contest_id = history.judging, history.contest_id
+    shown = standings.preliminary(judging, contest_id, 1, RULES)
+    assert compare_read_models(judging, lambda _: RULES) == []
+    memo = standings._memo(judging)
+    [(_, track, _, lines)] = [row for row in memo.rows() if row[0] == contest_id]
+    ranked = [line for line in lines if line["rank"] is not None]
+    assert len(ranked) >= 2
+    ranked[0]["rank"], ranked[1]["rank"] = ranked[1]["rank"], ranked[0]["rank"]
+    with memo.engine.begin() as conn:
+        conn.execute(memo.table.update().where(memo.table.c.track == track)
+                     .values(lines=json.dumps(lines)))  # fmt: skip
+    assert standings.preliminary(judging, contest_id, 1, RULES) != shown  # a read shows the edit
+    found = compare_read_models(judging, lambda _: RULES)
+    assert found == [
+        f"standings memo: contest {contest_id} track 1: the kept ranking is not what the read "
+        "models rank"
+    ]
