@@ -15,6 +15,7 @@ from __future__ import annotations
 import getpass
 import secrets
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -124,20 +125,18 @@ class Authenticator:
         return account, self.sessions.open(self.session_record(account, now))
 
     def signed_in(self, name: str, now: datetime) -> Account:
-        """The account of the current session, as long as its credential is unchanged."""
-        record = self.sessions.current(name, now)
-        account = self.app.account(record.account_id)
-        if account.credential != record.credential:
-            self.sessions.end(name)
-            raise SessionError("your credential changed since you signed in; sign in again")
-        return account
+        """The account of the CLI's named session, as long as its credential is unchanged."""
+        return self._holder(self.sessions.current(name, now), lambda: self.sessions.end(name))
 
     def account_of_token(self, token: str, now: datetime) -> Account:
-        """The web's twin of :meth:`signed_in`: the account a session token stands for."""
-        record = self.sessions.record_of(token, now)
+        """The account a web session's token stands for, on the same terms."""
+        return self._holder(self.sessions.record_of(token, now), lambda: self.sessions.close(token))
+
+    def _holder(self, record: SessionRecord, end: Callable[[], object]) -> Account:
+        """A changed password or a new second factor ends every older session."""
         account = self.app.account(record.account_id)
         if account.credential != record.credential:
-            self.sessions.close(token)
+            end()
             raise SessionError("your credential changed since you signed in; sign in again")
         return account
 
