@@ -141,8 +141,13 @@ def sink() -> Iterator[tuple[Sink, int]]:
 
 
 def send(teams: Teams, port: int | None) -> str:
-    env = {**teams.huiyan.env, "HUIYAN_CLOCK": REGISTRATION_TIME, "HUIYAN_SESSION": "nobody",
-           "HUIYAN_SMTP": f"127.0.0.1:{port}" if port else "", "HUIYAN_MAIL_FROM": "notices@huiyan.example"}  # fmt: skip
+    env = {
+        **teams.huiyan.env,
+        "HUIYAN_CLOCK": REGISTRATION_TIME,
+        "HUIYAN_SESSION": "nobody",
+        "HUIYAN_SMTP": f"127.0.0.1:{port}" if port else "",
+        "HUIYAN_MAIL_FROM": "notices@huiyan.example",
+    }
     result = CliRunner().invoke(main, ["mail", "send"], env=env)
     assert result.exit_code == 0, result.output
     return result.output
@@ -161,8 +166,10 @@ def test_each_message_is_mailed_once_in_the_team_language(teams: Teams, sink) ->
     assert "not set" in send(teams, None) and received.received == []  # no relay: in-site only
     send(teams, port)
     lijiang = to(received, "lead-lijiang@people.example")
-    assert [subject(m) for m in lijiang] == ["huiyan: Registration approved",
-                                               "huiyan: Registration letters called for"]  # fmt: skip
+    assert [subject(m) for m in lijiang] == [
+        "huiyan: Registration approved",
+        "huiyan: Registration letters called for",
+    ]
     assert "Welcome aboard" in lijiang[0].get_content()
     assert lijiang[0]["From"] == "notices@huiyan.example"
     assert to(received, "lijiang-berg@people.example") == lijiang  # one mail to the team
