@@ -83,8 +83,9 @@ class Announcement(ContestAggregate):
         if self.versions and (self.current["title"], self.current["body"]) == (title, body):
             raise AnnouncementUnchanged(version=self.current["version"])
         version = len(self.versions) + 1
-        self._published(version=version, title=title, body=body, by=by,
-                        at=require_aware(now, "now"), personal_signature=personal_signature)  # fmt: skip
+        at = require_aware(now, "now")
+        self._published(version=version, title=title, body=body, by=by, at=at,
+                        personal_signature=personal_signature)  # fmt: skip
         return version
 
     @event(Published)

@@ -683,7 +683,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "announcement.text_missing": {
         "zh": "公告须有中英文标题和正文（缺少 {field}）。",
-        "en": "An announcement needs a title and a body in Chinese and English ({field} is missing).",
+        "en": "An announcement needs a title and a body in Chinese and English ({field} is "
+        "missing).",
     },
     "announcement.unchanged": {
         "zh": "该内容与第 {version} 版相同。",

@@ -35,6 +35,19 @@ from web.signing import SignForm, signer
 blueprint = Blueprint("notices", __name__)
 TITLE_CHARACTERS, BODY_CHARACTERS = 200, 20000
 REFUSED = (DomainError, SignInRefused, ServiceRefused)
+# The catalogue's words (services/catalogue.py) in the page's language.
+WORDS = {
+    "segmentation": _l("segmentation"),
+    "detection": _l("detection"),
+    "detection map": _l("detection map"),
+    "classification": _l("classification"),
+    "CT": _l("CT"),
+    "CTA": _l("CT angiography"),
+    "MRI": _l("MRI"),
+    "mammography": _l("mammography"),
+    "ultrasound": _l("ultrasound"),
+    "X-ray": _l("X-ray"),
+}
 
 
 def board() -> Noticeboard:
@@ -53,11 +66,15 @@ def _announcement(announcement_id: UUID) -> Announcement:
         abort(404)
 
 
+TITLE = [DataRequired(), Length(max=TITLE_CHARACTERS)]
+BODY = [DataRequired(), Length(max=BODY_CHARACTERS)]
+
+
 class TextForm(SignForm):
-    title_zh = StringField(_l("Title (Chinese)"), validators=[DataRequired(), Length(max=TITLE_CHARACTERS)])  # fmt: skip
-    title_en = StringField(_l("Title (English)"), validators=[DataRequired(), Length(max=TITLE_CHARACTERS)])  # fmt: skip
-    body_zh = TextAreaField(_l("Text (Chinese)"), validators=[DataRequired(), Length(max=BODY_CHARACTERS)])  # fmt: skip
-    body_en = TextAreaField(_l("Text (English)"), validators=[DataRequired(), Length(max=BODY_CHARACTERS)])  # fmt: skip
+    title_zh = StringField(_l("Title (Chinese)"), validators=TITLE)
+    title_en = StringField(_l("Title (English)"), validators=TITLE)
+    body_zh = TextAreaField(_l("Text (Chinese)"), validators=BODY)
+    body_en = TextAreaField(_l("Text (English)"), validators=BODY)
 
     def texts(self) -> dict[str, dict[str, str]]:
         return {
@@ -71,7 +88,7 @@ class PublishForm(TextForm):
 
 
 class WithdrawForm(SignForm):
-    reason = TextAreaField(_l("Why it is withdrawn"), validators=[DataRequired(), Length(max=2000)])  # fmt: skip
+    reason = TextAreaField(_l("Why it is withdrawn"), validators=[DataRequired(), Length(max=2000)])
 
 
 # --- public pages ------------------------------------------------------------------------------
@@ -107,7 +124,7 @@ def data() -> Any:
         (contest, catalogue(found.registration, found.submissions, found.blobs, contest))
         for contest in found.registration.contests()
     ]
-    return render_template("notices/data.html", contests=contests, language=language())
+    return render_template("notices/data.html", contests=contests, language=language(), words=WORDS)
 
 
 # --- the organiser's acts ----------------------------------------------------------------------
@@ -141,8 +158,10 @@ def revise(announcement_id: UUID) -> Any:
     current = found.current
     form = TextForm(
         data={
-            "title_zh": current["title"]["zh"], "title_en": current["title"]["en"],
-            "body_zh": current["body"]["zh"], "body_en": current["body"]["en"],
+            "title_zh": current["title"]["zh"],
+            "title_en": current["title"]["en"],
+            "body_zh": current["body"]["zh"],
+            "body_en": current["body"]["en"],
         }  # fmt: skip
     )
     if form.validate_on_submit():
