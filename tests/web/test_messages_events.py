@@ -40,7 +40,8 @@ def made(cls: type, ident: UUID, version: int, **facts: Any) -> Any:
 @pytest.fixture
 def projection(tmp_path: Path) -> Inbox:
     datastore = SQLAlchemyDatastore(url=f"sqlite:///{tmp_path / 'inbox.sqlite3'}")
-    view = SQLInbox(datastore)
+    # A tracking table of its own name: the library declares each on one shared base.
+    view = SQLInbox(datastore, tracking_table_name=f"inbox_tracking_{tmp_path.name}")
     view.create_table()
     return Inbox(view)
 
