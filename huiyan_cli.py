@@ -38,6 +38,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("workers.cli", "worker"),
     ("workers.cli", "dispatcher"),
     ("cli.read_models", "read_models"),
+    ("cli.mail", "mail"),
     ("cli.judging", "judging"),
     ("cli.judging", "results"),
     ("cli.appeals", "appeal"),

@@ -11,6 +11,7 @@ from domain.submissions import Submissions
 from ledger.application import open_application
 from ledger.read_models import rebuild as rebuild_view
 from ledger.settings import Settings, SettingsError
+from services.inbox import open_inbox
 from services.judging_read_models import open_judging
 from services.read_models import open_listings
 from services.standings_memo import StandingsMemo
@@ -35,6 +36,7 @@ def rebuild() -> None:
     for name, projection in (
         ("the listings", open_listings(app)),
         ("the judging rows", open_judging(app)),
+        ("the messages", open_inbox(app)),
     ):
         processed, seconds = rebuild_view(projection, app)
         rate = processed / seconds if seconds else 0.0

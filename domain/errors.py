@@ -370,3 +370,17 @@ ContestNotOver = _error(
     "ContestNotOver", "retention.contest_not_over", "A contest closes after its final."
 )
 AppealsOpen = _error("AppealsOpen", "retention.appeals_open", "Open appeals need their files.")
+AnnouncementNotFound = _error(
+    "AnnouncementNotFound", "announcement.not_found", "No such announcement."
+)
+AnnouncementTextMissing = _error(
+    "AnnouncementTextMissing",
+    "announcement.text_missing",
+    "An announcement speaks to everyone: a title and a body in Chinese and in English.",
+)
+AnnouncementUnchanged = _error(
+    "AnnouncementUnchanged", "announcement.unchanged", "A revision that changes nothing."
+)
+AnnouncementWithdrawn = _error(
+    "AnnouncementWithdrawn", "announcement.withdrawn", "A withdrawn announcement stays as it was."
+)

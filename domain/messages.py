@@ -676,4 +676,22 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "仍有 {count} 件申诉未结，赛事尚未关闭。",
         "en": "{count} appeal(s) are still open; the contest has not closed.",
     },
+    # announcements (公告)
+    "announcement.not_found": {
+        "zh": "找不到公告 {announcement}。",
+        "en": "There is no announcement {announcement}.",
+    },
+    "announcement.text_missing": {
+        "zh": "公告须有中英文标题和正文（缺少 {field}）。",
+        "en": "An announcement needs a title and a body in Chinese and English ({field} is "
+        "missing).",
+    },
+    "announcement.unchanged": {
+        "zh": "该内容与第 {version} 版相同。",
+        "en": "This text is the same as version {version}.",
+    },
+    "announcement.withdrawn": {
+        "zh": "该公告已于 {at} 撤回，不能再修改。",
+        "en": "The announcement was withdrawn at {at}; it can no longer change.",
+    },
 }

@@ -6,4 +6,5 @@ from tests.web.access import SIGNED_IN, Route
 
 ROUTES = [
     Route("messages.inbox", "GET", "/messages/", SIGNED_IN),
+    Route("messages.message", "GET", "/messages/{id}", SIGNED_IN),
 ]
