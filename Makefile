@@ -4,6 +4,11 @@
 PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+# `make demo` ends by serving the site on 127.0.0.1:$(PORT) until Ctrl-C; `make demo SERVE=no`
+# (scripts, CI) stops after the verdict.
+SERVE ?= yes
+PORT ?= 8000
+DEMO_SERVE := $(if $(filter no,$(SERVE)),--no-serve,--port $(PORT))
 
 .PHONY: help demo test services sandbox-tools docker-engine browser lint
 
@@ -17,8 +22,8 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-demo: $(STAMP) sandbox-tools  ## rehearse the contest on a laptop and verify the ledger
-	HUIYAN_HOME=$${HUIYAN_HOME:-instance/demo} $(VENV)/bin/huiyan demo --fresh
+demo: $(STAMP) sandbox-tools  ## rehearse the contest, verify the ledger, serve the site (SERVE=no: don't)
+	HUIYAN_HOME=$${HUIYAN_HOME:-instance/demo} $(VENV)/bin/huiyan demo --fresh $(DEMO_SERVE)
 
 services:  ## start PostgreSQL and Redis when they are down
 	bash deploy/services.sh

@@ -43,6 +43,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("cli.judging", "results"),
     ("cli.appeals", "appeal"),
     ("cli.final", "final"),
+    ("cli.serve", "serve_command"),
 )
 
 

@@ -19,14 +19,22 @@ import shutil
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import click
 import pyotp
 from pypdf import PdfWriter
 
+from cli.serve import serving_options, start
 from demo.judging import play_judging
-from demo.registration import EXAMPLES, demo_organiser, play_registration
+from demo.registration import (
+    EXAMPLES,
+    ORGANISER_LOGIN,
+    DemoAccount,
+    demo_organiser,
+    play_registration,
+)
 from domain.registration import Registration
 from domain.submissions import Submission, Submissions
 from domain.time import SHANGHAI
@@ -48,6 +56,15 @@ DEMO_CLOCK = datetime(2026, 8, 15, 10, 0, tzinfo=SHANGHAI)
 ROUND_OPEN = datetime(2026, 8, 3, 10, 0, tzinfo=SHANGHAI)
 DEMO_CASES = 8
 CREDENTIALS = "demo-credentials.txt"
+# The people the summary names, one line per role (role, label); the file holds every demo
+# person, team members too.
+SHOWN_ROLES = (
+    ("organiser", "organiser"),
+    ("team leader", "leaders"),
+    ("expert", "experts"),
+    ("arbitrator", "arbitrators"),
+    ("compliance officer", "compliance"),
+)
 
 
 def play_round(
@@ -104,19 +121,46 @@ def describe(registration: Registration, submission: Submission) -> str:
     )
 
 
-def write_credentials(settings: Settings, organiser: dict[str, str]) -> Path:
-    """Keep the demo organiser's password and TOTP secret out of the terminal log: a 0600
-    file instead. The secret stands for their phone: `huiyan demo code` reads it, and the
-    otpauth:// line can be added to a real authenticator app."""
+def write_credentials(
+    settings: Settings, organiser: dict[str, str], accounts: list[DemoAccount]
+) -> Path:
+    """Keep the demo people's passwords and TOTP secrets out of the terminal log: a 0600
+    file instead. The organiser's come first, one ``key: value`` a line (the README's block
+    reads them so); then one line per other person, ``login role password [secret]``. A
+    secret stands for the person's phone: `huiyan demo code [--login L]` reads it, and the
+    organiser's otpauth:// line can be added to a real authenticator app."""
     path = settings.home / CREDENTIALS
     uri = totp.enrolment_uri(organiser["totp"], account_label=organiser["login"])
+    lines = [
+        f"login: {organiser['login']}",
+        f"password: {organiser['password']}",
+        f"totp: {organiser['totp']}",
+        f"totp uri: {uri}",
+        "",
+        "# every other demo person - login, role, password, TOTP secret (privileged roles)",
+    ]
+    lines += [
+        " ".join(filter(None, (a.login, a.role.replace(" ", "_"), a.password, a.totp)))
+        for a in accounts
+        if a.login != organiser["login"]
+    ]
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
-        handle.write(
-            f"login: {organiser['login']}\npassword: {organiser['password']}\n"
-            f"totp: {organiser['totp']}\ntotp uri: {uri}\n"
-        )
+        handle.write("\n".join(lines) + "\n")
     return path
+
+
+def totp_secret(path: Path, login: str) -> str | None:
+    """The TOTP secret ``login`` holds in the demo's credentials file, if any."""
+    text = path.read_text()
+    if login == ORGANISER_LOGIN:
+        found = dict(line.split(": ", 1) for line in text.splitlines() if ": " in line)
+        return found.get("totp")
+    for line in text.splitlines():
+        words = line.split()
+        if len(words) == 4 and words[0] == login:
+            return words[3]
+    return None
 
 
 # The README's "Using it" block registers one more team after the demo: a leader's team file
@@ -175,33 +219,47 @@ def demo_settings() -> Settings:
 
 @click.group(invoke_without_command=True)
 @click.option("--fresh", is_flag=True, help="Start from an empty HUIYAN_HOME (the demo's own).")
+@click.option(
+    "--serve/--no-serve",
+    default=True,
+    show_default=True,
+    help="End by serving the web application on the demo (scripts and tests: --no-serve).",
+)
+@serving_options
 @click.pass_context
-def demo(context: click.Context, fresh: bool) -> None:
-    """Rehearse the contest end to end on a laptop and verify the ledger."""
+def demo(context: click.Context, fresh: bool, serve: bool, **serving: Any) -> None:
+    """Rehearse the contest end to end on a laptop, verify the ledger, then serve the site."""
     if context.invoked_subcommand is None:
-        rehearse(fresh)
+        settings = rehearse(fresh)
+        if serve:
+            click.echo(f"  serving           http://{serving['host']}:{serving['port']}/ "
+                       "(Ctrl-C stops it)")  # fmt: skip
+            start(settings, **serving)
     elif fresh:
         raise click.UsageError("--fresh belongs to the rehearsal itself: `huiyan demo --fresh`")
 
 
 @demo.command("code")
-def demo_code() -> None:
-    """Print the demo organiser's current TOTP code, as their phone would (demo only).
+@click.option("--login", default=ORGANISER_LOGIN, show_default=True,
+              help="Whose phone: organiser, arbitrator-1, compliance-1...")  # fmt: skip
+def demo_code(login: str) -> None:
+    """Print a demo person's current TOTP code, as their phone would (demo only).
 
     It reads the secret from HUIYAN_HOME/demo-credentials.txt and uses the one clock
     (HUIYAN_CLOCK when set); refused with HUIYAN_ENV=production, like the demo itself."""
     settings = demo_settings()
     path = settings.home / CREDENTIALS
     try:
-        lines = dict(line.split(": ", 1) for line in path.read_text().splitlines() if ": " in line)
+        secret = totp_secret(path, login)
     except FileNotFoundError:
         raise click.ClickException(f"no {path}: run `huiyan demo --fresh` first") from None
-    if "totp" not in lines:
-        raise click.ClickException(f"{path} holds no TOTP secret: run `huiyan demo --fresh`")
-    click.echo(pyotp.TOTP(lines["totp"], interval=totp.STEP_SECONDS).at(settings.now()))
+    if secret is None:
+        raise click.ClickException(f"{path} holds no TOTP secret for {login}")
+    click.echo(pyotp.TOTP(secret, interval=totp.STEP_SECONDS).at(settings.now()))
 
 
-def rehearse(fresh: bool) -> None:
+def rehearse(fresh: bool) -> Settings:
+    """The demo itself; its settings, for serving it afterwards."""
     settings = demo_settings()
     if fresh and settings.home.exists():
         shutil.rmtree(settings.home)
@@ -211,7 +269,6 @@ def rehearse(fresh: bool) -> None:
         steps = bar.add_task("demo: registration", total=5)
         registration = open_application(Registration, settings)
         summary = play_registration(settings, registration)
-        credentials = write_credentials(settings, summary["organiser"])
         leave_readme_files(settings)
         approved = [t["id"] for t in summary["teams"].values() if t["status"] == "approved"]
         bar.update(steps, advance=1, description="demo: round")
@@ -226,6 +283,8 @@ def rehearse(fresh: bool) -> None:
         submissions = open_application(Submissions, settings)
         bar.update(steps, advance=1, description="demo: judging")
         judged = play_judging(settings, registration, summary)
+        people = summary["accounts"] + judged["accounts"]
+        credentials = write_credentials(settings, summary["organiser"], people)
         bar.update(steps, advance=1, description="demo: checkpoint")
         ledger = Ledger.from_settings(settings)
         signed = ledger.issue_checkpoint(now)
@@ -251,7 +310,10 @@ def rehearse(fresh: bool) -> None:
     for name, team in summary["teams"].items():
         state = "disqualified" if team["disqualified"] else team["status"]
         click.echo(f"  team              {name}: {state}")
-    click.echo(f"  organiser login   in {credentials}")
+    for role, label in SHOWN_ROLES:
+        logins = ", ".join(person.login for person in people if person.role == role)
+        click.echo(f"  {label:<17} {logins}")
+    click.echo(f"  their sign-in     in {credentials} (`huiyan demo code --login L`: a code)")
     for ident in submitted:
         click.echo(f"  submission        {describe(registration, submissions.submission(ident))}")
     for track, facts in judged["tracks"].items():
@@ -270,3 +332,4 @@ def rehearse(fresh: bool) -> None:
     click.echo(f"  verify            {'intact' if report.intact else 'NOT INTACT'}")
     if not report.intact:
         raise SystemExit(1)
+    return settings

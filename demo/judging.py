@@ -20,14 +20,15 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from demo.registration import personal_signer
-from domain.accounts import Account, Actor, Role
+from demo.registration import DemoAccount, personal_signer
+from domain.accounts import PRIVILEGED, Account, Actor, Role
 from domain.judging import Judging
 from domain.registration import Registration
 from domain.signatures import Signer
 from domain.time import SHANGHAI
 from ledger.application import open_application
 from ledger.settings import Settings
+from services import totp
 from services.credentials import Credential, seal_credential
 from services.desk import Desk
 from services.judging_steps import (
@@ -44,6 +45,12 @@ JUDGING_START = datetime(2026, 10, 2, 9, 0, tzinfo=SHANGHAI)
 FINAL_DAY = datetime(2026, 10, 13, 9, 0, tzinfo=SHANGHAI)
 EXPERTS = tuple(f"expert-{n}" for n in range(1, 7))
 ARBITRATORS = ("arbitrator-1", "arbitrator-2")
+COMPLIANCE = "compliance-1"
+_ROLE_NAMES = {
+    Role.EXPERT: "expert",
+    Role.ARBITRATOR: "arbitrator",
+    Role.COMPLIANCE_OFFICER: "compliance officer",
+}
 AGREEMENT = "保密协议：评审材料与数据只进不出。\nConfidentiality: data goes in, never out.\n"
 REASONS = {
     "appeal": "We believe the recorded quality figure does not match our predictions.",
@@ -56,6 +63,8 @@ REASONS = {
 class Person:
     actor: Actor
     signer: Signer
+    password: str = ""
+    totp: str | None = None  # the second factor's secret, for a privileged role
 
 
 def clock_from(start: datetime) -> Iterator[datetime]:
@@ -64,7 +73,8 @@ def clock_from(start: datetime) -> Iterator[datetime]:
 
 def panel_member(desk: Desk, organiser: Actor, login: str, role: Role, now: datetime) -> Person:
     """An account the organiser opens, whose owner then sets their own password (and so a
-    key pair of their own, which alone may sign)."""
+    key pair of their own, which alone may sign) and, in a privileged role, enrols a TOTP
+    second factor, as they must before signing in."""
     vault, blobs, app = desk.vault, desk.blobs, desk.app
     login_key = vault.keyed_hash(login)
     account_id = Account.create_id(login_key)
@@ -80,7 +90,13 @@ def panel_member(desk: Desk, organiser: Actor, login: str, role: Role, now: date
     own, own_key = Credential.new(login, password)
     app.take_own_key(credential=seal_credential(vault, blobs, account_id, own),
                      public_key=own_key.hex(), actor=actor, now=now)  # fmt: skip
-    return Person(actor, personal_signer(own, password))
+    secret = None
+    if role in PRIVILEGED:
+        secret = totp.new_secret()
+        with_code = dataclasses.replace(own, totp_secret=secret)
+        app.enrol_second_factor(credential=seal_credential(vault, blobs, account_id, with_code),
+                                actor=actor, now=now)  # fmt: skip
+    return Person(actor, personal_signer(own, password), password, secret)
 
 
 def enrol_panel(
@@ -127,11 +143,18 @@ def play_judging(
     jd = at(next(clock))
     contest = jd.desk.contest(None)
     panel = enrol_panel(jd.desk, contest.id, organiser, clock)
+    compliance = panel_member(jd.desk, organiser.actor, COMPLIANCE, Role.COMPLIANCE_OFFICER,
+                              next(clock))  # fmt: skip
     tracks = sorted(
         {track for team in summary["teams"].values() if team["status"] == "approved"
          and not team["disqualified"] for track in registration.team(team["id"]).tracks}
     )  # fmt: skip
     outcome: dict[str, Any] = {"tracks": {}, "appeals": [], "certificates": []}
+    outcome["accounts"] = [
+        DemoAccount(login, role, person.password, person.totp)
+        for login, person in (*panel.items(), (COMPLIANCE, compliance))
+        for role in [_ROLE_NAMES[person.actor.role]]
+    ]
     for track in tracks:
         jd = at(next(clock))
         entries = prepare_review(jd, organiser.actor, contest.id, track)

@@ -85,7 +85,10 @@ def play_registration(
 
     def form(name: str) -> Any:
         """The leader registers the team and invites; each invited person accepts."""
-        leader, leaders[name] = own_account(registration, vault, blobs, f"lead-{name}", next(clock))
+        leader, leaders[name], password = own_account(
+            registration, vault, blobs, f"lead-{name}", next(clock)
+        )
+        accounts.append(DemoAccount(f"lead-{name}", "team leader", password))
         team = intake.load_team(EXAMPLES / f"team-{name}.yaml")
         team_id = intake.register_team(
             registration, team, vault=vault, blobs=blobs, actor=leader, now=next(clock)
@@ -98,7 +101,8 @@ def play_registration(
                 registration, team_id, member.email or "", vault=vault, outbox=outbox,
                 actor=leader, now=next(clock),
             )  # fmt: skip
-            person, _ = own_account(registration, vault, blobs, path.stem, next(clock))
+            person, _, password = own_account(registration, vault, blobs, path.stem, next(clock))
+            accounts.append(DemoAccount(path.stem, "team member", password))
             intake.accept(
                 registration, intake.invitation_token(message), member, vault=vault,
                 blobs=blobs, actor=person, now=next(clock),
@@ -106,6 +110,7 @@ def play_registration(
         return team_id
 
     leaders: dict[str, Signer] = {}
+    accounts = [DemoAccount(ORGANISER_LOGIN, "organiser", password, totp_secret)]
     teams = {name: form(name) for name in ("yongjiang", "lijiang", "beibu")}
     for team_id in teams.values():
         registration.submit(team_id, actor=organiser, now=next(clock))
@@ -136,6 +141,7 @@ def play_registration(
     return {
         "contest_id": contest_id,
         "organiser": {"login": ORGANISER_LOGIN, "password": password, "totp": totp_secret},
+        "accounts": accounts,  # every person's sign-in, for the served demo (demo/cli.py)
         "rules_version": rules_version,
         # for the judging part of the demo (demo/judging.py): the people who sign there
         "signers": {"organiser": signer},
@@ -151,11 +157,22 @@ def play_registration(
     }
 
 
+@dataclasses.dataclass(frozen=True)
+class DemoAccount:
+    """A demo person's sign-in, kept (0600, demo/cli.py) so that anyone trying the served
+    demo can be them: never anything but a demo's."""
+
+    login: str
+    role: str  # as the person would say it: "team leader", "arbitrator"...
+    password: str
+    totp: str | None = None  # the secret their phone would hold (privileged roles)
+
+
 def own_account(
     registration: Registration, vault: Vault, blobs: BlobStore, login: str, now: datetime
-) -> tuple[Actor, Signer]:
-    """A participant's own account, as `huiyan account open` opens it, and their signer (a
-    random password nobody keeps: the demo's participants never sign in again)."""
+) -> tuple[Actor, Signer, str]:
+    """A participant's own account, as `huiyan account open` opens it, their signer and their
+    (random) password."""
     login_key = vault.keyed_hash(login)
     account_id = Account.create_id(login_key)
     password = secrets.token_urlsafe(12)
@@ -168,7 +185,7 @@ def own_account(
         public_key=public_key.hex(),
         now=now,
     )
-    return registration.account(account_id).actor, personal_signer(credential, password)
+    return registration.account(account_id).actor, personal_signer(credential, password), password
 
 
 def personal_signer(credential: Credential, password: str) -> Signer:

@@ -34,12 +34,19 @@ def using_it_block() -> str:
 
 
 def demo_command() -> str:
-    """The recipe of the Makefile's `demo` target, as make would hand it to the shell."""
+    """The recipe of the Makefile's `demo` target, as `make demo SERVE=no` would hand it to
+    the shell (a script's form: the demo stops after its verdict instead of serving)."""
     lines = (ROOT / "Makefile").read_text().splitlines()
     target = next(number for number, line in enumerate(lines) if line.startswith("demo:"))
     recipe = lines[target + 1]
     assert recipe.startswith("\t") and not recipe.endswith("\\"), recipe
-    return recipe.strip().replace("$$", "$").replace("$(VENV)", ".venv")
+    assert "$(DEMO_SERVE)" in recipe, recipe
+    return (
+        recipe.strip()
+        .replace("$$", "$")
+        .replace("$(VENV)", ".venv")
+        .replace("$(DEMO_SERVE)", "--no-serve")
+    )
 
 
 def newcomer_environment() -> dict[str, str]:

@@ -1,0 +1,108 @@
+"""The real-browser tests' harness (docs/web/serving.md): the real application served from a
+thread on a free loopback port over a contest built through the CLI (tests/flows.py), and
+Debian's Chromium driven by Playwright, in both languages at 1280 and 390 pixels wide.
+
+``shoot(screen, name)`` saves tests/artifacts/<name>-<lang>-<width>.png (git-ignored) and, at
+390 px, fails when the page scrolls sideways. Console errors and uncaught page errors are
+collected on each screen; a test decides which it expects.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from uuid import UUID
+
+from flask import Blueprint, Flask, render_template_string
+
+from tests.web.site import at
+from web.access import PUBLIC, admits
+from web.context import services
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+LANGUAGES = ("zh", "en")
+WIDTHS = (1280, 390)
+NARROW = 390
+# The browser's language preference; the site shows the page in it until the switch is used.
+LOCALES = {"zh": "zh-CN", "en": "en-GB"}
+
+
+@dataclasses.dataclass
+class Live:
+    """The application served on loopback; ``tick()`` moves its frozen clock on by a minute,
+    so that a privileged person's next TOTP code is a new one (a code is taken once)."""
+
+    app: Flask
+    url: str
+    clock: datetime
+
+    def tick(self) -> str:
+        self.clock += timedelta(minutes=1)
+        moment = self.clock.isoformat()
+        at(self.app, moment)
+        return moment
+
+
+@dataclasses.dataclass
+class Screen:
+    """One browser tab in one language at one width, and what its console said."""
+
+    page: object  # playwright's Page
+    lang: str
+    width: int
+    url: str
+    errors: list[str] = dataclasses.field(default_factory=list)
+
+    def go(self, path: str) -> None:
+        answer = self.page.goto(self.url + path)  # type: ignore[attr-defined]
+        assert answer is not None and answer.status < 400, (path, answer and answer.status)
+
+
+def shoot(screen: Screen, name: str) -> Path:
+    """Saves the whole page; at 390 px the page must not scroll sideways."""
+    path = ARTIFACTS / f"{name}-{screen.lang}-{screen.width}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    screen.page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
+    if screen.width == NARROW:
+        wide = screen.page.evaluate("document.documentElement.scrollWidth")  # type: ignore[attr-defined]
+        assert wide <= NARROW, f"{name} ({screen.lang}) scrolls sideways: {wide} px wide"
+    return path
+
+
+def open_screen(chromium: object, live: Live, lang: str, width: int) -> Iterator[Screen]:
+    """A fresh browser context (no cookies) in ``lang`` at ``width``."""
+    context = chromium.new_context(  # type: ignore[attr-defined]
+        viewport={"width": width, "height": 900 if width > NARROW else 844},
+        locale=LOCALES[lang],
+    )
+    page = context.new_page()
+    screen = Screen(page, lang, width, live.url)
+    page.on("console", lambda message: message.type == "error" and screen.errors.append(
+        message.text))  # fmt: skip
+    page.on("pageerror", lambda error: screen.errors.append(f"uncaught: {error}"))
+    try:
+        yield screen
+    finally:
+        context.close()
+
+
+# A page that shows a team's name twice: as every page does ({{ name }}, escaped), and as a
+# page that forgot to escape would (|safe). It lives only in the browser tests' application,
+# to prove the content security policy is a second wall behind the escaping.
+PROBE = """{% extends "base.html" %}{% block content %}
+<p id="escaped">{{ name }}</p><div id="raw">{{ name|safe }}</div>
+{% endblock %}"""
+
+
+def probe_blueprint() -> Blueprint:
+    probe = Blueprint("browser_probe", __name__)
+
+    @probe.route("/_probe/team-name/<uuid:team_id>")
+    @admits(PUBLIC)
+    def team_name(team_id: UUID) -> str:
+        return render_template_string(PROBE, name=services().registration.team(team_id).name)
+
+    return probe
