@@ -268,7 +268,8 @@ def verify(
         quorum = _quorum(witness_keys, required)
         with progress_display(as_json=as_json) as bar:
             task = bar.add_task("verify", total=None)
-            report = _verify(
+            report = verify_stream(
+                Settings.from_env(),
                 database_url,
                 kept,
                 keys_file,
@@ -290,17 +291,20 @@ def verify(
     sys.exit(0 if report.intact else 1)
 
 
-def _verify(
-    database_url: str | None,
-    kept: tuple[Path, ...],
-    keys_file: Path | None,
-    workers: int | None,
-    signatures: bool,
+def verify_stream(
+    base: Settings,
+    database_url: str | None = None,
+    kept: tuple[Path, ...] = (),
+    keys_file: Path | None = None,
+    workers: int | None = None,
+    signatures: bool = True,
     stream: str = "contest",
     progress: Callable[[int, int], None] | None = None,
     quorum: Quorum | None = None,
 ) -> Report:
-    settings = stream_settings(stream)
+    """The whole check of ``huiyan ledger verify`` on one stream of the instance ``base``
+    describes; the web's verification (services/verification.py) runs exactly this."""
+    settings = access_settings(base) if stream == "access" else base
     url = database_url or settings.database_url
     check_database_url(url, "--database-url")
     require_database(url)

@@ -1,17 +1,50 @@
 """What anyone may see without signing in: the front page, the language switch, the published
-leaderboard and the ledger's latest signed checkpoint with a receipt
-checker."""
+leaderboard and the ledger's latest signed checkpoint with its public keys and a receipt
+checker (docs/web/compliance.md).
+
+The leaderboard is ``huiyan results leaderboard`` (services/standings.py): only what the
+latest publication of a track made public, in its mode, and nothing before it. The receipt
+check runs in the browser (static/receipt.js); the same check on the server
+(services/ledger_view.py) serves a browser without Ed25519 in WebCrypto.
+"""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired, Length
 
+from services import ledger_view
+from services.errors import ServiceRefused
+from services.ledger_view import MAX_RECEIPT_BYTES, ReceiptInvalid
 from web.access import PUBLIC, admits
+from web.compliance import the_ledger
+from web.context import judging_desk
 from web.i18n import LANGUAGES
+from web.i18n import language as page_language
+from web.security import limiter
 
 blueprint = Blueprint("public", __name__)
+
+RECEIPT_CHECKS_PER_MINUTE = "20 per minute"
+
+# What each outcome of a receipt check means (the codes of services/ledger_view.py and
+# static/receipt.js); the page hands them to the script as data-msg-<code>.
+RECEIPT_MESSAGES = {
+    "ok": _l("The receipt is valid: the event is in the signed ledger."),
+    "shape": _l("This is not a receipt."),
+    "checkpoint": _l("The checkpoint in the receipt does not parse."),
+    "size": _l("The checkpoint is of another tree size than the receipt says."),
+    "signature": _l("The checkpoint is not signed by the ledger's key."),
+    "inclusion": _l("The inclusion proof does not lead to the checkpoint's root."),
+    "server": _l("The site could not check the receipt; try again in a minute."),
+}
 
 
 @blueprint.route("/")
@@ -32,13 +65,86 @@ def language() -> Any:
     return redirect(target)
 
 
+# --- the leaderboard -------------------------------------------------------------------------
+
+
 @blueprint.route("/leaderboard")
 @admits(PUBLIC)
 def leaderboard() -> Any:
-    return render_template("public/index.html")
+    """Every track of every contest: its published leaderboard, or that none is published."""
+    jd = judging_desk()
+    reads = jd.reads().judging
+    contests = []
+    for contest in jd.desk.app.contests():
+        tracks = []
+        for track in contest.tracks:
+            number = track["id"]
+            board = None
+            if reads.publication(contest.id, number) is not None:
+                try:
+                    board = jd.leaderboard(contest.id, number)
+                except ServiceRefused:  # no rules in force: nothing can have been published
+                    board = None
+            tracks.append({"id": number, "name": _named(track["name"]), "board": board})
+        contests.append({"name": _named(contest.name), "tracks": tracks})
+    return render_template("public/leaderboard.html", contests=contests)
+
+
+def _named(names: dict[str, str]) -> str:
+    return names.get(page_language()) or next(iter(names.values()), "")
+
+
+# --- the ledger ------------------------------------------------------------------------------
+
+
+class ReceiptForm(FlaskForm):
+    receipt = TextAreaField(
+        _l("Receipt (JSON)"), validators=[DataRequired(), Length(max=MAX_RECEIPT_BYTES)]
+    )
 
 
 @blueprint.route("/ledger")
 @admits(PUBLIC)
 def checkpoint() -> Any:
-    return render_template("public/index.html")
+    return _ledger_page(ReceiptForm(), None)
+
+
+@blueprint.route("/ledger/receipt", methods=["POST"])
+@admits(PUBLIC)
+@limiter.limit(RECEIPT_CHECKS_PER_MINUTE, methods=["POST"])
+def check_receipt() -> Any:
+    """The server's check of a receipt: JSON for the page's script, else the page again."""
+    form = ReceiptForm()
+    if not form.validate_on_submit():
+        result = {"ok": False, "code": "shape", "detail": _("Paste a receipt (JSON).")}
+    else:
+        result = _checked(form.receipt.data)
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(result), 200 if result["ok"] else 400
+    return _ledger_page(form, result), 200 if result["ok"] else 400
+
+
+def _checked(text: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return {"ok": False, "code": "shape", "detail": _("The receipt is not JSON.")}
+    try:
+        found = ledger_view.check_receipt(data, the_ledger().verifier_keys())
+    except ReceiptInvalid as error:
+        return {"ok": False, "code": error.code, "detail": str(error)}
+    detail = f"position {found.position} is in tree {found.tree_size} (key {found.key_id})"
+    return {"ok": True, "code": "ok", "detail": detail}
+
+
+def _ledger_page(form: ReceiptForm, result: dict[str, Any] | None) -> Any:
+    health = ledger_view.health(the_ledger())
+    note = the_ledger().cosigned_note(health.checkpoint) if health.checkpoint else None
+    return render_template(
+        "public/ledger.html",
+        health=health,
+        note=note,
+        form=form,
+        result=result,
+        messages=RECEIPT_MESSAGES,
+    )

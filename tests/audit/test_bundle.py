@@ -22,7 +22,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from audit.access_log import AccessLog
 from audit.bundle import Scope
-from cli.audit_bundle import Request, require_exporter
 from domain.accounts import Actor, Role
 from domain.errors import AppealNotYours, NotPermitted
 from ledger.checkpoint import Checkpoint
@@ -30,6 +29,7 @@ from ledger.keys import SigningKey
 from ledger.ledger import keyring_for
 from ledger.merkle import root_from_leaf_hashes
 from ledger.settings import Settings
+from services.audit_export import Request, require_exporter
 from tests.audit.bundles import (
     MUTATIONS,
     VERIFIER,

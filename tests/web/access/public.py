@@ -9,4 +9,5 @@ ROUTES = [
     Route("public.language", "POST", "/language", PUBLIC),
     Route("public.leaderboard", "GET", "/leaderboard", PUBLIC),
     Route("public.checkpoint", "GET", "/ledger", PUBLIC),
+    Route("public.check_receipt", "POST", "/ledger/receipt", PUBLIC),
 ]
