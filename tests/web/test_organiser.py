@@ -94,6 +94,7 @@ def test_a_whole_registration_review_in_the_browser(contest) -> None:
     row = row_of(visitor.get("/organiser/registrations", headers={"Accept-Language": "en"})
                  .get_data(as_text=True), lijiang)  # fmt: skip
     assert 'data-overdue="yes"' in row and "overdue" in row
+    assert "已逾期" in row_of(visitor.text("/organiser/registrations"), lijiang)  # in Chinese
     page = visitor.get(f"/organiser/teams/{lijiang}", headers={"Accept-Language": "en"})
     assert "overdue" in page.get_data(as_text=True)
 
