@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -135,16 +136,8 @@ def publish_rules(
             path, "appeals.window_days",
             f"{parsed.appeals.window_days} days, but the contest's calendar announces {announced}",
         )  # fmt: skip
-    sha256 = rules_sha256(data)
-    version = desk.app.publish_rules(
-        contest.id,
-        sha256=sha256,
-        blob=desk.blobs.put(data),
-        actor=acting,
-        now=desk.now,
-        signer=signer,
-    )
-    return version, sha256
+    return _publish(desk, acting, desk.app.publish_rules, contest.id, data, rules_sha256(data),
+                    signer)  # fmt: skip
 
 
 def publish_agreement(
@@ -156,7 +149,20 @@ def publish_agreement(
     if not strict_files.utf8(path, data).strip():
         raise strict_files.FileInvalid(path, "(file)", "empty")
     sha256 = hashlib.sha256(data).hexdigest()
-    version = desk.app.publish_agreement(
+    return _publish(desk, acting, desk.app.publish_agreement, contest_id, data, sha256, signer)
+
+
+def _publish(
+    desk: Desk,
+    acting: Actor,
+    publish: Callable[..., int],
+    contest_id: UUID,
+    data: bytes,
+    sha256: str,
+    signer: Signer,
+) -> tuple[int, str]:
+    """A document stored in the blob store and committed by its hash (signed: published)."""
+    version = publish(
         contest_id,
         sha256=sha256,
         blob=desk.blobs.put(data),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -28,6 +29,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from domain.accounts import Role
 from domain.contest import DOCUMENT_KINDS, Contest
 from domain.debug_phase import DEFAULT_LOG_CAP
+from domain.signatures import Signer
 from domain.time import shanghai_text
 from services import intake, organising
 from services.errors import ServiceRefused
@@ -165,34 +167,39 @@ def index() -> Any:
 @blueprint.route("/contest", methods=["POST"])
 @admits(Role.ORGANISER)
 def create_contest() -> Any:
-    form = UploadForm()
-    if checked(form):
-        with (
-            acting(_("The contest is created.")),
-            received(
-                request.files.get("file"), "yaml", limit=YAML_LIMIT, what=_("contest file")
-            ) as path,
-        ):
-            intake.load_contest(path).create(desk().app, actor=current_user.actor, now=desk().now)
+    def create(path: Path) -> None:
+        intake.load_contest(path).create(desk().app, actor=current_user.actor, now=desk().now)
+
+    upload_action(UploadForm(), "yaml", YAML_LIMIT, _("contest file"), create,
+                  _("The contest is created."))  # fmt: skip
     return back()
 
 
 @blueprint.route("/rules", methods=["POST"])
 @admits(Role.ORGANISER)
 def publish_rules() -> Any:
+    def publish(path: Path, signs: Signer) -> None:
+        version, sha256 = organising.publish_rules(
+            desk(), current_user.actor, require_contest(), path, signs
+        )
+        flash(_("Rules version %(v)s published (%(sha)s).", v=version, sha=sha256), "info")
+
     form = RulesForm()
+    upload_action(form, "yaml", YAML_LIMIT, _("rules document"), lambda p: publish(p, signer(form)))
+    return back()
+
+
+def upload_action(
+    form: FlaskForm, kind: str, limit: int, what: str, act: Callable[[Path], None], done: str = ""
+) -> None:
+    """An action on an uploaded file (the form's ``file``): the form checked, the file
+    received, the action done; a refusal is flashed, success says ``done``."""
     if checked(form):
         with (
-            acting(),
-            received(
-                request.files.get("file"), "yaml", limit=YAML_LIMIT, what=_("rules document")
-            ) as path,
+            acting(done),
+            received(request.files.get("file"), kind, limit=limit, what=what) as path,
         ):
-            version, sha256 = organising.publish_rules(
-                desk(), current_user.actor, require_contest(), path, signer(form)
-            )
-            flash(_("Rules version %(v)s published (%(sha)s).", v=version, sha=sha256), "info")
-    return back()
+            act(path)
 
 
 @blueprint.route("/documents/call", methods=["POST"])
@@ -314,23 +321,20 @@ def blacklist() -> Any:
     form = BlacklistForm()
     contest = the_contest()
     if request.method == "POST":
-        if checked(form):
-            with (
-                acting(),
-                received(
-                    request.files.get("file"), "text", limit=LIST_LIMIT, what=_("list file")
-                ) as path,
-            ):
-                _resumed, number, entries, disqualified = organising.import_blacklist(
-                    desk(),
-                    current_user.actor,
-                    require_contest().id,
-                    path,
-                    source=form.source.data,
-                    listed_on=form.listed_on.data or None,
-                )
-                flash(_("List %(n)s: %(entries)s entries, %(teams)s teams disqualified.",
-                        n=number, entries=entries, teams=len(disqualified)), "info")  # fmt: skip
+
+        def screen(path: Path) -> None:
+            _resumed, number, entries, disqualified = organising.import_blacklist(
+                desk(),
+                current_user.actor,
+                require_contest().id,
+                path,
+                source=form.source.data,
+                listed_on=form.listed_on.data or None,
+            )
+            flash(_("List %(n)s: %(entries)s entries, %(teams)s teams disqualified.",
+                    n=number, entries=entries, teams=len(disqualified)), "info")  # fmt: skip
+
+        upload_action(form, "text", LIST_LIMIT, _("list file"), screen)
         return back("organiser.blacklist")
     lists = desk().app.blacklist(contest.id).lists if contest else []
     return render_template("organiser/blacklist.html", form=form, contest=contest, lists=lists)
@@ -375,24 +379,21 @@ def round_page() -> Any:
 @admits(Role.ORGANISER)
 def add_testset_view() -> Any:
     form = TestsetForm()
-    if checked(form):
-        with (
-            acting(),
-            received(
-                request.files.get("file"), "archive", limit=TESTSET_LIMIT, what=_("test set")
-            ) as path,
-        ):
-            digest, cases = add_testset(
-                round_desk(),
-                require_contest(),
-                form.track.data,
-                path,
-                current_user.actor,
-                reason=form.reason.data or "",
-                public=bool(form.public.data),
-            )
-            flash(_("Track %(t)s: test set %(sha)s with %(n)s cases is in force.",
-                    t=form.track.data, sha=digest, n=cases), "info")  # fmt: skip
+
+    def add(path: Path) -> None:
+        digest, cases = add_testset(
+            round_desk(),
+            require_contest(),
+            form.track.data,
+            path,
+            current_user.actor,
+            reason=form.reason.data or "",
+            public=bool(form.public.data),
+        )
+        flash(_("Track %(t)s: test set %(sha)s with %(n)s cases is in force.",
+                t=form.track.data, sha=digest, n=cases), "info")  # fmt: skip
+
+    upload_action(form, "archive", TESTSET_LIMIT, _("test set"), add)
     return back("organiser.round_page")
 
 

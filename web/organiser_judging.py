@@ -10,6 +10,7 @@ CLI command of the same name calls (services/judging_steps.py, services/organisi
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -26,6 +27,7 @@ from domain.errors import DomainError
 from domain.experts import conflict
 from domain.registration import PANEL
 from domain.results import MODES
+from domain.signatures import Signer
 from domain.time import SHANGHAI
 from services import organising
 from services.errors import ServiceRefused
@@ -40,9 +42,16 @@ from services.judging_steps import (
 )
 from web.access import admits
 from web.context import desk, judging_desk
-from web.organiser import acting, back, blueprint, checked, require_contest, the_contest
+from web.organiser import (
+    acting,
+    back,
+    blueprint,
+    checked,
+    require_contest,
+    the_contest,
+    upload_action,
+)
 from web.signing import SignForm, signer
-from web.uploads import received
 
 AGREEMENT_LIMIT = organising.AGREEMENT_LIMIT
 TRACKS = range(1, 9)
@@ -131,19 +140,14 @@ def _account_exists(login: str) -> bool:
 @blueprint.route("/experts/agreement", methods=["POST"])
 @admits(Role.ORGANISER)
 def publish_agreement() -> Any:
+    def publish(path: Path, signs: Signer) -> None:
+        version, sha256 = organising.publish_agreement(
+            desk(), current_user.actor, require_contest().id, path, signs
+        )
+        flash(_("Agreement version %(v)s published (%(sha)s).", v=version, sha=sha256), "info")
+
     form = AgreementForm()
-    if checked(form):
-        with (
-            acting(),
-            received(
-                request.files.get("file"), "text", limit=AGREEMENT_LIMIT, what=_("agreement")
-            ) as path,
-        ):
-            version, sha256 = organising.publish_agreement(
-                desk(), current_user.actor, require_contest().id, path, signer(form)
-            )
-            flash(_("Agreement version %(v)s published (%(sha)s).", v=version, sha=sha256),
-                  "info")  # fmt: skip
+    upload_action(form, "text", AGREEMENT_LIMIT, _("agreement"), lambda p: publish(p, signer(form)))
     return back("organiser.experts")
 
 
