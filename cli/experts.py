@@ -11,10 +11,8 @@ team member's (services/identity.py) and only its keyed hash goes on, so it matc
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Annotated
-from uuid import UUID
 
 import click
 from pydantic import Field
@@ -28,22 +26,14 @@ from cli.common import (
     signed_in,
     signing_options,
 )
-from domain.accounts import Account, Actor, Role
+from domain.accounts import Actor, Role
 from domain.registration import PANEL
-from services import strict_files
+from services import organising
 from services.desk import Desk
 from services.intake import IdentitySpec, Name
 from services.strict_files import Strict, read_yaml, validated
 
-AGREEMENT_LIMIT = 1024 * 1024
 MAX_TIES = 500
-
-
-class Enrolment(Strict):
-    """What the organiser gives on the command line, checked like a file's names."""
-
-    fields: Annotated[list[Name], Field(min_length=1, max_length=50)]
-    organisations: Annotated[list[Name], Field(min_length=1, max_length=50)]
 
 
 class PersonTie(Strict):
@@ -75,10 +65,6 @@ def identity_keys(desk: Desk, acting: Actor, people: list[str]) -> list[str]:
     return [desk.vault.identity_hash(contest_id, person) for person in people]
 
 
-def _account_id(desk: Desk, login: str) -> UUID:
-    return Account.create_id(desk.vault.keyed_hash(login))
-
-
 @click.group()
 def expert() -> None:
     """Experts: enrolment, the confidentiality agreement, conflict-of-interest declarations."""
@@ -97,19 +83,13 @@ def expert_enrol(
     """Enrol the expert's account LOGIN with their fields and organisations (the organiser);
     prints the expert's id."""
     desk = Desk.open()
-    acting = signed_in(desk)
-    given = validated(
-        Path("(options)"),
-        Enrolment,
-        {"fields": list(fields), "organisations": list(organisations)},
-    )
-    enrolled = desk.app.enrol_expert(
+    enrolled = organising.enrol_expert(
+        desk,
+        signed_in(desk),
         desk.contest(slug).id,
-        _account_id(desk, login),
-        fields=list(given.fields),
-        organisations=list(given.organisations),
-        actor=acting,
-        now=desk.now,
+        login,
+        fields=list(fields),
+        organisations=list(organisations),
     )
     click.echo(enrolled)
 
@@ -124,17 +104,9 @@ def expert_agreement(path: Path, slug: str | None, password_stdin: bool, code: s
     stored and recorded by SHA-256; prints the version and the hash."""
     desk = Desk.open()
     acting = signed_in(desk)
-    data = strict_files.read_capped(path, AGREEMENT_LIMIT)
-    if not strict_files.utf8(path, data).strip():
-        raise strict_files.FileInvalid(path, "(file)", "empty")
-    sha256 = hashlib.sha256(data).hexdigest()
-    version = desk.app.publish_agreement(
-        desk.contest(slug).id,
-        sha256=sha256,
-        blob=desk.blobs.put(data),
-        actor=acting,
-        now=desk.now,
-        signer=desk.signer(acting, asked(password_stdin, code)),
+    signer = desk.signer(acting, asked(password_stdin, code))
+    version, sha256 = organising.publish_agreement(
+        desk, acting, desk.contest(slug).id, path, signer
     )
     click.echo(f"{version} {sha256}")
 
@@ -192,6 +164,6 @@ def expert_show(login: str) -> None:
     desk = Desk.open()
     acting = signed_in(desk)
     acting.require(Role.ORGANISER, action="read an expert's enrolment")
-    found = desk.app.expert(_account_id(desk, login))
+    found = desk.app.expert(organising.account_id(desk, login))
     current = desk.app.agreement(found.contest_id).current_sha256
     print_json(found.to_record(current))

@@ -16,7 +16,7 @@ import click
 
 from cli.common import print_json, read_password, refusals_on_one_line, signed_in
 from domain.accounts import Account, Actor, Role
-from services import enrolment, intake, strict_files, totp
+from services import enrolment, intake, organising, strict_files, totp
 from services.credentials import (
     Credential,
     CredentialError,
@@ -111,24 +111,12 @@ def account_create(
     check_login(login)
     desk = Desk.open()
     acting = _organiser_or_bootstrap(desk)
-    login_key = desk.vault.keyed_hash(login)
-    account_id = Account.create_id(login_key)
     if Role(role) is Role.SERVICE:
         _open_service(desk, login, acting)
         return
     password = read_password(password_stdin, confirm=True)
-    credential, key = Credential.new(login, password)
-    record = json.dumps({"name": printed_name or login}, ensure_ascii=False).encode()
-    if not desk.vault.has_key(account_id):
-        desk.vault.create_key(account_id)
-    opened = desk.app.open_account(
-        login_key=login_key,
-        role=Role(role),
-        credential=seal_credential(desk.vault, desk.blobs, account_id, credential),
-        actor=acting,
-        now=desk.now,
-        person=desk.vault.seal_to(desk.blobs, account_id, record),
-        public_key=key.hex(),
+    opened = organising.open_person_account(
+        desk, acting, login=login, role=Role(role), password=password, printed_name=printed_name
     )
     click.echo(opened)
 

@@ -25,9 +25,8 @@ from cli.common import (
     signing_options,
 )
 from domain.accounts import Actor, Role
-from domain.contest import IDENTITY_PROOF
 from domain.teams import Team
-from services import intake, strict_files
+from services import intake, organising, strict_files
 from services.desk import Desk
 from services.read_models import listings
 from services.uploads import read_pdfs
@@ -95,32 +94,10 @@ def rules() -> None:
 def rules_publish(path: Path, slug: str | None, password_stdin: bool, code: str | None) -> None:
     """Check the rules document, store it, and commit it by SHA-256 under your personal
     signature (meaning: published); prints the version."""
-    from scoring.rules import RulesInvalid, parse_rules, rules_sha256
-
     desk = Desk.open()
     acting = signed_in(desk)
-    data = strict_files.read_capped(path, strict_files.YAML_LIMIT)
-    try:
-        parsed = parse_rules(data)
-    except RulesInvalid as error:
-        raise strict_files.FileInvalid(path, "(rules)", str(error)) from None
-    contest = desk.contest(slug)
-    # The appeal window is announced twice (the contest's calendar, the rules); one window.
-    announced = contest.calendar.appeal_window_days
-    if parsed.appeals.window_days != announced:
-        raise strict_files.FileInvalid(
-            path, "appeals.window_days",
-            f"{parsed.appeals.window_days} days, but the contest's calendar announces {announced}",
-        )  # fmt: skip
-    sha256 = rules_sha256(data)
-    version = desk.app.publish_rules(
-        contest.id,
-        sha256=sha256,
-        blob=desk.blobs.put(data),
-        actor=acting,
-        now=desk.now,
-        signer=desk.signer(acting, asked(password_stdin, code)),
-    )
+    signer = desk.signer(acting, asked(password_stdin, code))
+    version, sha256 = organising.publish_rules(desk, acting, desk.contest(slug), path, signer)
     click.echo(f"{version} {sha256}")
 
 
@@ -335,15 +312,7 @@ def team_document(team_id: UUID, kind: str, out: Path) -> None:
     """Write one of the team's documents (unsealed PDF) to --out; the organiser or the
     team's own members. Every read is in the access log."""
     desk = Desk.open()
-    acting = signed_in(desk)
-    action = "read.id_document" if kind == IDENTITY_PROOF else "read.document"
-    desk.require_read(acting, team_id, action, "a team's documents")
-    document = desk.app.team(team_id).documents.get(kind)
-    if document is None:
-        raise click.UsageError(f"the team has no document {kind!r}")
-    data = desk.vault.open_from(desk.blobs, team_id, document["ciphertext"])
-    desk.record_access(acting, action, team_id, "ok")
-    out.write_bytes(data)
+    out.write_bytes(organising.read_document(desk, signed_in(desk), team_id, kind))
 
 
 def team_summary(found: Team, now: datetime) -> dict[str, Any]:
@@ -429,20 +398,12 @@ def blacklist_import(path: Path, source: str, listed_on: str | None, slug: str |
     """Store the list file by hash, finish any screening cut short, import the list and
     screen every team; prints the disqualified team ids."""
     desk = Desk.open()
-    listing = intake.load_blacklist(path)
-    desk.blobs.put(listing.data)
     contest_id, acting = desk.contest(slug).id, signed_in(desk)
-    _print_screenings(desk.app.resume_screening(contest_id, actor=acting, now=desk.now))
-    number, disqualified = desk.app.import_blacklist(
-        contest_id,
-        source=source,
-        sha256=listing.sha256,
-        listed_on=intake.listed_on(listed_on, desk.now),
-        entries=listing.entries,
-        actor=acting,
-        now=desk.now,
+    resumed, number, entries, disqualified = organising.import_blacklist(
+        desk, acting, contest_id, path, source=source, listed_on=listed_on
     )
-    click.echo(f"list {number}: {len(listing.entries)} entries, {len(disqualified)} disqualified")
+    _print_screenings(resumed)
+    click.echo(f"list {number}: {entries} entries, {len(disqualified)} disqualified")
     for team_id in disqualified:
         click.echo(team_id)
 
