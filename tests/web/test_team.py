@@ -83,6 +83,11 @@ def sign_up(visitor: Visitor, login: str) -> Person:
     return Person(login, PASSWORD)
 
 
+def quota_of(page: str) -> str:
+    """The quota section of the submissions page."""
+    return page.split('id="quota"')[1].split("</section>")[0]
+
+
 def member_record(number: str, organisation: str) -> dict[str, str]:
     return {
         "person": "Member Person",
@@ -253,7 +258,7 @@ def test_a_team_from_sign_up_to_appeal(contest: JudgedContest) -> None:
             content_type="multipart/form-data",
         )
 
-    before, quota = size(), leader.text("/team/submissions").split('id="submit"')[0]
+    before, quota = size(), quota_of(leader.text("/team/submissions"))
     for model, document, why in [
         (bundle, b"just text, not a PDF", "Technical report: not a pdf file"),
         (bundle, b"%PDF-" + b"0" * (21 << 20), "Technical report: larger than 20 MiB"),
@@ -263,7 +268,7 @@ def test_a_team_from_sign_up_to_appeal(contest: JudgedContest) -> None:
         assert answer.status_code == 400 and why in answer.get_data(as_text=True), why
         assert "Submission refused" in answer.get_data(as_text=True)
     assert size() == before
-    assert leader.text("/team/submissions").split('id="submit"')[0] == quota  # no slot taken
+    assert quota_of(leader.text("/team/submissions")) == quota  # no slot taken
 
     # --- a baseline with its report; its live status until scored --------------------------------
     sent = submit(bundle, report)
