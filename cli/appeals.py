@@ -22,14 +22,17 @@ from cli.judging import judged, track_option
 from domain.accounts import Actor, Role
 from domain.appeals import Appeal
 from domain.contest import Contest
-from domain.errors import AppealNotYours, NotPermitted
-from domain.judging_read_models import AppealListing
+from domain.errors import AppealNotYours
 from services import strict_files
+from services.appeal_filing import (
+    REASONS_LIMIT,
+    appeal_reasons,
+    appeal_view,
+    file_appeal,
+    reasons_text,
+    require_appeal_reader,
+)
 from services.judging_steps import JudgingDesk, appeals_for, carry_out_rescore
-from services.uploads import read_pdf
-
-REASONS_LIMIT = 64 * 1024
-MAX_EVIDENCE = 10
 
 
 @click.group()
@@ -41,12 +44,14 @@ def _rules_of_appeals(jd: JudgingDesk, contest_id: UUID) -> Any:
     return jd.rules(contest_id)[0].appeals
 
 
+def _reasons_file(path: Path) -> bytes:
+    """Reasons given in a file: read with the cap, UTF-8, not empty."""
+    return reasons_text(path, strict_files.read_capped(path, REASONS_LIMIT))
+
+
 def _reasons(jd: JudgingDesk, team_id: UUID, path: Path) -> str:
-    """The reasons' text (UTF-8, not empty), sealed under the team's key; its hash."""
-    data = strict_files.read_capped(path, REASONS_LIMIT)
-    if not strict_files.utf8(path, data).strip():
-        raise strict_files.FileInvalid(path, "(file)", "empty")
-    return jd.desk.vault.seal_to(jd.desk.blobs, team_id, data)
+    """The reasons' text, sealed under the team's key; its hash."""
+    return jd.desk.vault.seal_to(jd.desk.blobs, team_id, _reasons_file(path))
 
 
 @appeal.command("file")
@@ -69,63 +74,18 @@ def appeal_file(
 ) -> None:
     """Appeal against a score item of your team's entry (the leader, signed: appealed).
     Prints the appeal's id and whether arbitrators were drawn."""
-    acting.require(Role.TEAM_MEMBER, action="appeal")
-    if acting.team_id is None:
-        raise NotPermitted(role=acting.role.value, action="appeal without a team")
-    team_id = acting.team_id
-    acting.require_leader_of(team_id, action="appeal")
-    if len(evidence) > MAX_EVIDENCE:
-        raise click.UsageError(f"at most {MAX_EVIDENCE} evidence files")
-    sealed = [
-        jd.desk.vault.seal_to(jd.desk.blobs, team_id, read_pdf(path).data) for path in evidence
-    ]
-    rules = _rules_of_appeals(jd, contest.id)
-    appeal_id = jd.judging.file_appeal(
-        team_id,
+    found = file_appeal(
+        jd,
+        acting,
         track,
         item=item,
-        reasons_sha256=_reasons(jd, team_id, reasons),
-        evidence=sealed,
-        items=rules.items,
-        window_days=rules.window_days,
-        one_per_item=rules.one_per_item,
-        arbitrators=rules.arbitrators,
-        actor=acting,
-        now=jd.desk.now,
+        reasons=_reasons_file(reasons),
+        evidence=evidence,
         signer=jd.desk.signer(acting, asked(password_stdin, code)),
     )
-    found = jd.judging.appeal(appeal_id)
-    click.echo(f"{appeal_id} {found.status.value}")
+    click.echo(f"{found.id} {found.status.value}")
     if found.waiting:
         click.echo(f"waiting: {found.waiting}", err=True)
-
-
-def _view(jd: JudgingDesk, found: Appeal | AppealListing) -> dict[str, Any]:
-    return {
-        "appeal": found.id,
-        "team_id": found.team_id,
-        "track": found.track,
-        "item": found.item,
-        "submission": found.submission_id,
-        "status": found.status.value,
-        "waiting": found.waiting,
-        "arbitrators": found.arbitrators,
-        "filed_at": found.filed_at,
-        "evidence": len(found.evidence),
-        "ruling": None
-        if found.ruling is None
-        else {k: v for k, v in found.ruling.items() if k != "reasons_sha256"},
-        "remedied": found.remedied,
-    }
-
-
-def _readable(jd: JudgingDesk, acting: Actor, found: Appeal | AppealListing) -> None:
-    """The organiser, the team's members, and the appeal's own arbitrators."""
-    if acting.role is Role.ARBITRATOR:
-        if acting.account_id not in found.arbitrators:
-            raise AppealNotYours(appeal=found.id)
-        return
-    acting.require_reader_of(found.team_id, "an appeal")
 
 
 @appeal.command("list")
@@ -135,10 +95,10 @@ def appeal_list(jd: JudgingDesk, acting: Actor, contest: Contest) -> None:
     shown = []
     for found in appeals_for(jd, contest.id, acting):
         try:
-            _readable(jd, acting, found)
+            require_appeal_reader(acting, found)
         except Exception:  # noqa: BLE001 - not yours to see: left out of the list
             continue
-        shown.append(_view(jd, found))
+        shown.append(appeal_view(found))
     print_json(shown)
 
 
@@ -151,16 +111,10 @@ def appeal_show(
 ) -> None:
     """One appeal, with its reasons and the ruling's reasons when asked."""
     found = jd.judging.appeal(appeal_id)
-    _readable(jd, acting, found)
-    view = _view(jd, found)
+    require_appeal_reader(acting, found)
+    view = appeal_view(found)
     if with_reasons:
-        desk = jd.desk
-        view["reasons"] = desk.vault.open_from(desk.blobs, found.team_id, found.reasons_sha256)
-        view["reasons"] = view["reasons"].decode("utf-8")
-        if found.ruling is not None:
-            ruled = desk.vault.open_from(desk.blobs, found.team_id, found.ruling["reasons_sha256"])
-            view["ruling_reasons"] = ruled.decode("utf-8")
-        desk.record_access(acting, "read.appeal", found.id, "ok")
+        view |= appeal_reasons(jd, acting, found)
     print_json(view)
 
 

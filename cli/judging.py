@@ -20,7 +20,6 @@ from typing import Any
 from uuid import UUID
 
 import click
-from eventsourcing.persistence import StoredEvent
 
 from cli.common import (
     FILE,
@@ -43,6 +42,7 @@ from services.judging_steps import (
     review_progress,
     tasks,
 )
+from services.result_evidence import score_entries
 from services.standings import Standing
 from services.uploads import read_pdf
 
@@ -316,7 +316,10 @@ def _export_row(
 ) -> dict[str, Any]:
     submission = jd.judging.submission(line.submission_id)  # its score's versions, by id
     assert submission.score is not None
-    used = _score_entries(jd, submission.id, review)
+    used = [
+        f"{entry.position}:{entry.leaf_hash.hex()}"
+        for entry in score_entries(jd, submission.id, review)
+    ]
     return {
         "team": team,
         "team_id": str(line.team_id),
@@ -332,31 +335,3 @@ def _export_row(
         "scorer_version": submission.score["scoring_version"],
         "scores": used,
     }
-
-
-SCORE_TOPICS = ("ScoreComputed", "ScoreSuperseded", "ScoreCorrected")
-
-
-def _score_entries(jd: JudgingDesk, submission_id: UUID, review: ReviewListing) -> list[str]:
-    """``position:leaf_hash`` of every recorded score the line stands on: the submission's
-    score events (computed, superseded, corrected) and the sheets of the round that counts."""
-    entries = jd.ledger.entries_of([submission_id, review.id])
-    used = []
-    for entry in entries:
-        kind = entry.topic.rsplit(".", 1)[-1]
-        if entry.originator_id == submission_id and kind in SCORE_TOPICS:
-            used.append(f"{entry.position}:{entry.leaf_hash.hex()}")
-        elif entry.originator_id == review.id and kind == "Scored":
-            event = jd.judging.mapper.to_domain_event(_stored(entry))
-            if event.round == review.round and str(event.expert) in review.sheets:
-                used.append(f"{entry.position}:{entry.leaf_hash.hex()}")
-    return used
-
-
-def _stored(entry: Any) -> StoredEvent:
-    return StoredEvent(
-        originator_id=entry.originator_id,
-        originator_version=entry.originator_version,
-        topic=entry.topic,
-        state=entry.state,
-    )

@@ -8,15 +8,13 @@ a key file instead and can never sign in as a person.
 
 from __future__ import annotations
 
-import json
 import os
-from pathlib import Path
 
 import click
 
 from cli.common import print_json, read_password, refusals_on_one_line, signed_in
 from domain.accounts import Account, Actor, Role
-from services import enrolment, intake, organising, strict_files, totp
+from services import enrolment, organising, totp
 from services.credentials import (
     Credential,
     CredentialError,
@@ -25,6 +23,7 @@ from services.credentials import (
     seal_credential,
 )
 from services.desk import Desk
+from services.own_account import open_own_account
 from services.passwords import hash_password
 from services.sessions import SessionError, session_name
 from services.signin import SignInRefused, cli_origin, new_service_secret
@@ -164,25 +163,10 @@ def account_open(
     register a team (you lead it) or accept an invitation."""
     check_login(login)
     desk = Desk.open()
-    contact = strict_files.validated(
-        Path("account open"),
-        intake.ContactSpec,
-        {"name": printed_name, "email": email, **({"phone": phone} if phone else {})},
-    )
-    login_key = desk.vault.keyed_hash(login)
-    account_id = Account.create_id(login_key)
     password = read_password(password_stdin, confirm=True)
-    credential, key = Credential.new(login, password)
-    if not desk.vault.has_key(account_id):
-        desk.vault.create_key(account_id)
-    record = json.dumps(contact.model_dump(exclude_none=True), ensure_ascii=False).encode()
     click.echo(
-        desk.app.open_own_account(
-            login_key=login_key,
-            credential=seal_credential(desk.vault, desk.blobs, account_id, credential),
-            person=desk.vault.seal_to(desk.blobs, account_id, record),
-            public_key=key.hex(),
-            now=desk.now,
+        open_own_account(
+            desk, login=login, name=printed_name, email=email, phone=phone, password=password
         )
     )
 

@@ -29,7 +29,7 @@ from domain.teams import Team
 from services import intake, organising, strict_files
 from services.desk import Desk
 from services.read_models import listings
-from services.uploads import read_pdfs
+from services.team_documents import attach_documents
 
 # --- contest ---------------------------------------------------------------------------------
 
@@ -227,18 +227,7 @@ def team_leave(team_id: UUID, track: int) -> None:
 def team_upload(team_id: UUID, kind: str, paths: tuple[Path, ...]) -> None:
     """Upload a document; several PDFs for the identity proof are merged into one."""
     desk = Desk.open()
-    checked = read_pdfs(paths, name=f"{kind}.pdf")
-    with intake.discarded_on_refusal(desk.blobs) as written:
-        written.append(desk.vault.seal_to(desk.blobs, team_id, checked.data))
-        desk.app.attach_document(
-            team_id,
-            kind,
-            ciphertext=written[0],
-            size=checked.size,
-            pages=checked.pages,
-            actor=signed_in(desk),
-            now=desk.now,
-        )
+    attach_documents(desk, team_id, kind, paths, signed_in(desk))
 
 
 @team.command("submit")

@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 from uuid import UUID
 
 from domain.accounts import Actor
@@ -22,7 +23,17 @@ from ledger.application import open_application
 from services.desk import Desk
 from services.strict_files import FileInvalid
 from services.uploads import read_pdf
-from workers.models import model_store, take_model, testset_store
+from workers.models import (
+    FolderStore,
+    IntakeRefused,
+    StoredModel,
+    add_bundle,
+    docker_inspect,
+    model_store,
+    resolve_image,
+    take_model,
+    testset_store,
+)
 
 TESTSET_FILES = ("input/cases.json", "truth/truth.json")
 
@@ -41,6 +52,7 @@ class RoundDesk:
 
 
 SUBMIT_STEPS = ("check", "report", "model", "record")
+ModelKind = Literal["any", "bundle", "image"]
 
 
 def submit_model(
@@ -51,10 +63,14 @@ def submit_model(
     report: Path,
     acting: Actor,
     step: Callable[[str], None] | None = None,
+    kind: ModelKind = "any",
 ) -> UUID:
-    """Check, store and record one submission; the CLI and the demo both come through here.
+    """Check, store and record one submission; the CLI, the web and the demo come through here.
 
-    ``step``, when given, is called with each of SUBMIT_STEPS as it begins (for progress)."""
+    ``step``, when given, is called with each of SUBMIT_STEPS as it begins (for progress).
+    ``kind``: what ``model`` may be. The CLI's ``any`` takes a path or an image reference; the
+    web says which it received (``bundle``: an uploaded archive's path; ``image``: a reference
+    typed into a form, never looked up as a path on the server)."""
     desk, app = round_desk.desk, round_desk.submissions
     begin = step or (lambda name: None)
     # Every rule that does not need the model first: a refused team unpacks nothing.
@@ -63,7 +79,7 @@ def submit_model(
     begin("report")
     checked = read_pdf(report)
     begin("model")
-    stored = take_model(model, model_store(desk.settings))
+    stored = _taken(model, kind, model_store(desk.settings))
     begin("record")
     # The report may name people: sealed under the team's key like every team document.
     sealed = desk.vault.seal_to(desk.blobs, team_id, checked.data)
@@ -80,6 +96,16 @@ def submit_model(
     except BaseException:
         desk.blobs.discard(sealed)
         raise
+
+
+def _taken(model: str, kind: ModelKind, store: FolderStore) -> StoredModel:
+    if kind == "bundle":
+        return add_bundle(store, Path(model))
+    if kind == "image":
+        if model.startswith(("/", ".", "~")) or "\\" in model:
+            raise IntakeRefused(f"{model}: not an image reference")
+        return resolve_image(model, docker_inspect)
+    return take_model(model, store)
 
 
 def add_testset(
