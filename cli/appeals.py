@@ -15,20 +15,25 @@ from uuid import UUID
 
 import click
 
-from audit.matter import appeal_matter, timeline
-from audit.rescore import RescoreFailed, rescore
 from cli.common import FILE, asked, print_json, signing_options
 from cli.judging import judged, track_option
 from domain.accounts import Actor, Role
-from domain.appeals import Appeal
 from domain.contest import Contest
-from domain.errors import AppealNotYours, NotPermitted
-from domain.judging_read_models import AppealListing
+from domain.errors import NotPermitted
 from services import strict_files
+from services.arbitration import (
+    REASONS_LIMIT,
+    appeal_view,
+    reasons,
+    replay,
+    require_readable,
+    rescore_appeal,
+    rule,
+    seal_reasons,
+)
 from services.judging_steps import JudgingDesk, appeals_for, carry_out_rescore
 from services.uploads import read_pdf
 
-REASONS_LIMIT = 64 * 1024
 MAX_EVIDENCE = 10
 
 
@@ -44,9 +49,8 @@ def _rules_of_appeals(jd: JudgingDesk, contest_id: UUID) -> Any:
 def _reasons(jd: JudgingDesk, team_id: UUID, path: Path) -> str:
     """The reasons' text (UTF-8, not empty), sealed under the team's key; its hash."""
     data = strict_files.read_capped(path, REASONS_LIMIT)
-    if not strict_files.utf8(path, data).strip():
-        raise strict_files.FileInvalid(path, "(file)", "empty")
-    return jd.desk.vault.seal_to(jd.desk.blobs, team_id, data)
+    strict_files.utf8(path, data)  # a file's own refusal names the file
+    return seal_reasons(jd, team_id, data)
 
 
 @appeal.command("file")
@@ -100,34 +104,6 @@ def appeal_file(
         click.echo(f"waiting: {found.waiting}", err=True)
 
 
-def _view(jd: JudgingDesk, found: Appeal | AppealListing) -> dict[str, Any]:
-    return {
-        "appeal": found.id,
-        "team_id": found.team_id,
-        "track": found.track,
-        "item": found.item,
-        "submission": found.submission_id,
-        "status": found.status.value,
-        "waiting": found.waiting,
-        "arbitrators": found.arbitrators,
-        "filed_at": found.filed_at,
-        "evidence": len(found.evidence),
-        "ruling": None
-        if found.ruling is None
-        else {k: v for k, v in found.ruling.items() if k != "reasons_sha256"},
-        "remedied": found.remedied,
-    }
-
-
-def _readable(jd: JudgingDesk, acting: Actor, found: Appeal | AppealListing) -> None:
-    """The organiser, the team's members, and the appeal's own arbitrators."""
-    if acting.role is Role.ARBITRATOR:
-        if acting.account_id not in found.arbitrators:
-            raise AppealNotYours(appeal=found.id)
-        return
-    acting.require_reader_of(found.team_id, "an appeal")
-
-
 @appeal.command("list")
 @judged
 def appeal_list(jd: JudgingDesk, acting: Actor, contest: Contest) -> None:
@@ -135,10 +111,10 @@ def appeal_list(jd: JudgingDesk, acting: Actor, contest: Contest) -> None:
     shown = []
     for found in appeals_for(jd, contest.id, acting):
         try:
-            _readable(jd, acting, found)
+            require_readable(acting, found)
         except Exception:  # noqa: BLE001 - not yours to see: left out of the list
             continue
-        shown.append(_view(jd, found))
+        shown.append(appeal_view(found))
     print_json(shown)
 
 
@@ -151,16 +127,12 @@ def appeal_show(
 ) -> None:
     """One appeal, with its reasons and the ruling's reasons when asked."""
     found = jd.judging.appeal(appeal_id)
-    _readable(jd, acting, found)
-    view = _view(jd, found)
+    require_readable(acting, found)
+    view = appeal_view(found)
     if with_reasons:
-        desk = jd.desk
-        view["reasons"] = desk.vault.open_from(desk.blobs, found.team_id, found.reasons_sha256)
-        view["reasons"] = view["reasons"].decode("utf-8")
-        if found.ruling is not None:
-            ruled = desk.vault.open_from(desk.blobs, found.team_id, found.ruling["reasons_sha256"])
-            view["ruling_reasons"] = ruled.decode("utf-8")
-        desk.record_access(acting, "read.appeal", found.id, "ok")
+        view["reasons"], ruled = reasons(jd, acting, found)
+        if ruled is not None:
+            view["ruling_reasons"] = ruled
     print_json(view)
 
 
@@ -175,24 +147,13 @@ def appeal_draw(jd: JudgingDesk, acting: Actor, contest: Contest, appeal_id: UUI
     click.echo(f"{found.status.value}" + (f": {found.waiting}" if found.waiting else ""))
 
 
-def _arbitrating(jd: JudgingDesk, acting: Actor, appeal_id: UUID) -> Appeal:
-    found = jd.judging.appeal(appeal_id)
-    if acting.role is Role.ORGANISER:
-        return found
-    acting.require(Role.ARBITRATOR, action="replay an appeal")
-    if acting.account_id not in found.arbitrators:
-        raise AppealNotYours(appeal=found.id)
-    return found
-
-
 @appeal.command("replay")
 @click.argument("appeal_id", type=click.UUID)
 @judged
 def appeal_replay(jd: JudgingDesk, acting: Actor, contest: Contest, appeal_id: UUID) -> None:
     """The matter's events in ledger order with the status of every signature (the drawn
     arbitrators and the organiser)."""
-    found = _arbitrating(jd, acting, appeal_id)
-    print_json(timeline(jd.ledger, appeal_matter(jd.judging, found)))
+    print_json(replay(jd, acting, appeal_id))
 
 
 @appeal.command("rescore")
@@ -203,15 +164,7 @@ def appeal_rescore(
     jd: JudgingDesk, acting: Actor, contest: Contest, appeal_id: UUID, rules_version: int | None
 ) -> None:
     """Re-score the entry from its recorded inputs: "same bytes", or the figures that differ."""
-    found = _arbitrating(jd, acting, appeal_id)
-    submission = jd.judging.submission(found.submission_id)
-    version = rules_version or submission.rules_version
-    document = jd.rules_document(found.contest_id, version)[0]
-    try:
-        outcome = rescore(jd.desk.settings, submission, document)
-    except RescoreFailed as error:
-        raise click.ClickException(str(error)) from None
-    print_json({"rules_version": version, **outcome.as_json()})
+    print_json(rescore_appeal(jd, acting, appeal_id, rules_version))
 
 
 @appeal.command("rule")
@@ -238,34 +191,18 @@ def appeal_rule(
     code: str | None,
 ) -> None:
     """Rule on an appeal you were drawn for (an arbitrator, signed: ruled)."""
-    found = jd.judging.appeal(appeal_id)
-    ordered: dict[str, Any] | None = None
-    if remedy is not None:
-        ordered = {"kind": remedy}
-        if rules_version is not None:
-            ordered["rules_version"] = rules_version
-        if value is not None:
-            ordered["value"] = _value(value)
-    jd.judging.rule(
+    status = rule(
+        jd,
+        acting,
         appeal_id,
         outcome=outcome,
-        remedy=ordered,
-        reasons_sha256=_reasons(jd, found.team_id, reasons),
-        remedies=_rules_of_appeals(jd, contest.id).remedies,
-        actor=acting,
-        now=jd.desk.now,
+        remedy=remedy,
+        rules_version=rules_version,
+        value=value,
+        reasons_text=strict_files.read_capped(reasons, REASONS_LIMIT),
         signer=jd.desk.signer(acting, asked(password_stdin, code)),
     )
-    click.echo(jd.judging.appeal(appeal_id).status.value)
-
-
-def _value(text: str) -> bool | float:
-    if text.strip().lower() in ("true", "false"):
-        return text.strip().lower() == "true"
-    try:
-        return float(text)
-    except ValueError:
-        raise click.UsageError(f"--value {text!r} is not a number or true/false") from None
+    click.echo(status)
 
 
 @appeal.command("remedy")
