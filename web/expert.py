@@ -91,9 +91,13 @@ def declarations() -> Any:
     return _declarations_page(AgreementForm(), DeclarationForm())
 
 
-def _declarations_page(agreement: AgreementForm, declaration: DeclarationForm) -> Any:
+def _declarations_page(
+    agreement: AgreementForm, declaration: DeclarationForm, status: int = 200
+) -> Any:
+    """The page, again with a refused form's errors (and a 400) when there are."""
     standing = _standing()
-    status = 200 if not (agreement.errors or declaration.errors) else 400
+    if agreement.errors or declaration.errors:
+        status = 400
     if standing is not None and standing.agreement is not None:
         agreement.sha256.data = standing.agreement["sha256"]
     page = render_template(
@@ -119,7 +123,7 @@ def sign_agreement() -> Any:
         )
     except REFUSALS as error:
         flash(refusal(error), "error")
-        return _declarations_page(form, DeclarationForm())
+        return _declarations_page(form, DeclarationForm(), 400)
     flash(_("You signed version %(version)s of the agreement.", version=version), "info")
     return redirect(url_for("expert.declarations"))
 
@@ -140,7 +144,7 @@ def declare() -> Any:
         number = experts.declare(desk(), current_user.actor, organisations, people, signer(form))
     except REFUSALS as error:
         flash(refusal(error), "error")
-        return _declarations_page(AgreementForm(), form)
+        return _declarations_page(AgreementForm(), form, 400)
     flash(_("Declaration %(number)s recorded.", number=number), "info")
     return redirect(url_for("expert.declarations"))
 
