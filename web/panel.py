@@ -8,7 +8,6 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, NoReturn, TypeVar
-from uuid import UUID
 
 from flask import Response, abort, request
 from flask_login import current_user
@@ -44,13 +43,14 @@ def refused_here(subject: object) -> NoReturn:
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.astimezone(SHANGHAI).isoformat()
-    if isinstance(value, UUID):
-        return str(value)
-    raise TypeError(f"{type(value).__name__} is not JSON")
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=str)
+    return str(value)  # an id, a decimal, an enum: as text
 
 
 def as_json(value: Any) -> str:
-    """JSON as the CLI prints it (times in Shanghai, ids as text)."""
+    """JSON as the CLI prints it (times in Shanghai, ids as text); whatever else an
+    aggregate's state holds is shown as text rather than refused."""
     return json.dumps(value, ensure_ascii=False, indent=2, default=_plain)
 
 

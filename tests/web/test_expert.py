@@ -25,7 +25,7 @@ from tests.web.site import Visitor, site
 
 pytestmark = pytest.mark.slow
 
-AGREEMENT = "保密协议（第二版）/ confidentiality agreement, version 2: nothing leaves the platform.\n"
+AGREEMENT = "保密协议（第二版）/ confidentiality agreement, version 2: nothing leaves.\n"
 PSEUDONYMS = re.compile(r'data-pseudonym="([^"]+)"')
 DIMENSIONS = ("innovation", "reliability", "technical_soundness", "uniqueness")
 
@@ -57,7 +57,8 @@ def judging(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Judging]:
 
 def test_the_queue_stays_closed_until_the_agreement_is_signed(judging: Judging) -> None:
     browser, contest = judging.expert("expert-a"), judging.contest
-    for path in ("/expert/", "/expert/tasks.json", f"/expert/tasks/{judging.pseudonym_of('邕江慧影')}"):
+    entry = f"/expert/tasks/{judging.pseudonym_of('邕江慧影')}"
+    for path in ("/expert/", "/expert/tasks.json", entry):
         answer = browser.get(path)
         assert answer.status_code == 302 and answer.headers["Location"] == "/expert/declarations"
     page = browser.text("/expert/declarations")
@@ -98,8 +99,8 @@ def test_a_declaration_is_made_from_the_form(judging: Judging) -> None:
                                 action="/expert/declaration")  # fmt: skip
     assert no_country.status_code == 400 and contest.ledger_size() == before
     assert "country" in no_country.get_data(as_text=True)
-    done = browser.submit("/expert/declarations", {**ties, "password": judging.password("expert-b")},
-                          action="/expert/declaration")  # fmt: skip
+    signed = {**ties, "password": judging.password("expert-b")}
+    done = browser.submit("/expert/declarations", signed, action="/expert/declaration")
     assert done.status_code == 302 and contest.ledger_size() == before + 1
     shown = json.loads(contest.ok("expert", "show", "expert-b", clock=JUDGING_TIME))
     assert shown["declaration"]["number"] == 2
@@ -132,8 +133,9 @@ def test_the_report_opens_in_the_browser_and_the_grades_are_signed(judging: Judg
 
     grades = {f"grade_{number}": "4" for number in range(len(DIMENSIONS))}
     before = contest.ledger_size()
-    incomplete = browser.submit(f"/expert/tasks/{pseudonym}",
-                                {"grade_0": "4", "password": judging.password("expert-a")})
+    incomplete = browser.submit(
+        f"/expert/tasks/{pseudonym}", {"grade_0": "4", "password": judging.password("expert-a")}
+    )
     assert incomplete.status_code == 400 and contest.ledger_size() == before
     wrong = browser.submit(f"/expert/tasks/{pseudonym}", {**grades, "password": "not mine"})
     assert wrong.status_code == 400 and contest.ledger_size() == before
