@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from audit.matter import appeal_matter, as_of, position_as_of, public_state
@@ -72,7 +73,7 @@ def _appeal(jd: JudgingDesk, appeal_id: UUID) -> Appeal:
 
 class RulingForm(SignForm):
     outcome = SelectField(
-        _l("Outcome"), choices=[(o, OUTCOME_NAMES[o]) for o in OUTCOMES],
+        _l("Outcome"), choices=[SelectChoice(o, OUTCOME_NAMES[o]) for o in OUTCOMES],
         validators=[InputRequired()],
     )  # fmt: skip
     remedy = SelectField(_l("Remedy (an upheld appeal)"), validators=[Optional()])
@@ -99,8 +100,8 @@ class RescoreForm(FlaskForm):
 def _ruling_form(jd: JudgingDesk, found: Appeal) -> RulingForm:
     form = RulingForm()
     remedies = jd.rules(found.contest_id)[0].appeals.remedies
-    form.remedy.choices = [("", _("None (dismissed)"))] + [
-        (kind, REMEDY_NAMES.get(kind, kind)) for kind in remedies
+    form.remedy.choices = [SelectChoice("", _("None (dismissed)"))] + [
+        SelectChoice(kind, REMEDY_NAMES.get(kind, kind)) for kind in remedies
     ]
     return form
 

@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import Field, HiddenField, RadioField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Regexp
 
 from domain.accounts import Role
@@ -205,7 +206,7 @@ def grade_form(rubric: ExpertRubric) -> SignForm:
     class GradeForm(SignForm):
         pass
 
-    choices = [(grade, f"{grade} — {text}") for grade, text in rubric.grades.items()]
+    choices = [SelectChoice(grade, f"{grade} — {text}") for grade, text in rubric.grades.items()]
     for number, dimension in enumerate(rubric.dimensions):
         field = RadioField(
             DIMENSIONS.get(dimension, dimension), choices=choices, coerce=int,

@@ -92,6 +92,9 @@ def test_the_timeline_shows_every_signature_checked(appealed: Appealed) -> None:
     assert 'data-personal-signature="invalid"' not in page
     assert page.count('data-personal-signature="valid"') >= 4  # three sheets and the appeal
     assert "✓" in page
+    replayed = json.loads(appealed.contest.ok("appeal", "replay", appealed.appeal,
+                                              who="arbiter-x", clock=APPEAL_TIME))  # fmt: skip
+    assert [line["event"] for line in replayed] == events  # the CLI's replay, line for line
 
 
 def filed_position(page: str) -> int:
@@ -106,6 +109,9 @@ def test_the_state_as_of_an_earlier_moment(appealed: Appealed) -> None:
     assert f'data-as-of-position="{filed - 1}"' in before
     assert f'data-aggregate="{appealed.appeal}"' not in before
     assert 'data-kind="Submission"' in before
+    cli = json.loads(appealed.contest.ok("audit", "state", "--as-of", str(filed - 1), "--appeal",
+                                         appealed.appeal, clock=APPEAL_TIME))  # fmt: skip
+    assert cli["as_of_position"] == filed - 1 and appealed.appeal not in cli["aggregates"]
     at = browser.text(f"{base}/state?as_of={filed}")
     assert f'data-aggregate="{appealed.appeal}" data-kind="Appeal"' in at
     by_time = browser.text(f"{base}/state?as_of={JUDGING_TIME.replace('+', '%2B')}")

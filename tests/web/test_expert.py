@@ -79,7 +79,7 @@ def test_the_queue_stays_closed_until_the_agreement_is_signed(judging: Judging) 
     assert signed.status_code == 302 and contest.ledger_size() == before + 1
     assert 'data-agreement="signed"' in browser.text("/expert/declarations")
     queue = browser.text("/expert/")
-    assert len(PSEUDONYMS.findall(queue)) >= 2
+    assert len(PSEUDONYMS.findall(queue)) >= 2 and "评审任务" in queue
     listed = json.loads(browser.text("/expert/tasks.json"))
     assert sorted(PSEUDONYMS.findall(queue)) == sorted(task["pseudonym"] for task in listed)
     shown = json.loads(contest.ok("expert", "show", "expert-a", clock=JUDGING_TIME))
