@@ -10,8 +10,10 @@ organisation or id (tests/web/test_expert.py walks every page and download and s
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -34,6 +36,7 @@ from web.panel import as_json, embeddable, json_response, refused_here
 from web.signing import SignForm, signer
 
 blueprint = Blueprint("expert", __name__, url_prefix="/expert")
+F = TypeVar("F", bound=Callable[..., Any])
 
 # The rubric's dimensions as the 2026 rules name them; a dimension a later rules document adds
 # is shown by its own name.
@@ -58,15 +61,22 @@ def _standing() -> experts.Standing | None:
         return None
 
 
-def _ready() -> experts.Standing | Response:
-    """The standing of an expert who may work, else the page they must go to first."""
-    standing = _standing()
-    if standing is None:
-        return redirect(url_for("expert.declarations"))
-    if standing.ineligible is not None:
-        flash(_("Sign the confidentiality agreement and declare your conflicts first."), "info")
-        return redirect(url_for("expert.declarations"))
-    return standing
+def working(view: F) -> F:
+    """A page of the review itself: open once the agreement in force is signed and the
+    conflicts declared; until then the expert is sent to the declarations. The view gets
+    the expert's standing as ``standing``."""
+
+    @functools.wraps(view)
+    def opened(*args: Any, **kwargs: Any) -> Any:
+        standing = _standing()
+        if standing is None:
+            return redirect(url_for("expert.declarations"))
+        if standing.ineligible is not None:
+            flash(_("Sign the confidentiality agreement and declare your conflicts first."), "info")
+            return redirect(url_for("expert.declarations"))
+        return view(*args, standing=standing, **kwargs)
+
+    return opened  # type: ignore[return-value]
 
 
 # --- the declarations -----------------------------------------------------------------------
@@ -170,22 +180,18 @@ def _person(line: str) -> dict[str, Any]:
 
 @blueprint.route("/")
 @admits(Role.EXPERT)
-def index() -> Any:
+@working
+def index(standing: experts.Standing) -> Any:
     """The review queue, once the agreement is signed and the conflicts declared."""
-    standing = _ready()
-    if isinstance(standing, Response):
-        return standing
     queue = _queue(standing)
     return render_template("expert/index.html", queue=queue)
 
 
 @blueprint.route("/tasks.json")
 @admits(Role.EXPERT)
-def tasks_json() -> Any:
+@working
+def tasks_json(standing: experts.Standing) -> Any:
     """The queue in JSON, as ``judging tasks`` prints it."""
-    standing = _ready()
-    if isinstance(standing, Response):
-        return standing
     return json_response(_queue(standing))
 
 
@@ -227,11 +233,9 @@ def _fields(form: SignForm, rubric: ExpertRubric) -> list[Field]:
 
 @blueprint.route("/tasks/<pseudonym>", methods=["GET", "POST"])
 @admits(Role.EXPERT)
-def task(pseudonym: str) -> Any:
+@working
+def task(pseudonym: str, standing: experts.Standing) -> Any:
     """One entry: its figures, its sanitised report and the rubric (``judging score``)."""
-    standing = _ready()
-    if isinstance(standing, Response):
-        return standing
     jd, acting = judging_desk(), current_user.actor
     _task(standing, pseudonym)
     rubric = review_tasks.rubric(jd, standing.contest_id)
@@ -283,11 +287,9 @@ def _task(standing: experts.Standing, pseudonym: str) -> Any:
 @blueprint.route("/tasks/<pseudonym>/report.pdf")
 @admits(Role.EXPERT)
 @embeddable
-def report(pseudonym: str) -> Any:
+@working
+def report(pseudonym: str, standing: experts.Standing) -> Any:
     """The sanitised report, shown inline (its bytes only: no name in the file name)."""
-    standing = _ready()
-    if isinstance(standing, Response):
-        return standing
     _task(standing, pseudonym)
     data = review_tasks.sanitised_report(
         judging_desk(), current_user.actor, standing.contest_id, pseudonym
