@@ -25,6 +25,7 @@ from domain.signatures import FIELD
 from domain.teams import Team
 from ledger.ledger import Ledger
 from ledger.rows import Entry
+from services.errors import ServiceRefused
 from services.read_models import listings
 
 # Where an event names who acted, when it carries no personal signature.
@@ -139,3 +140,39 @@ def _time(state: dict[str, Any]) -> str | None:
         if isinstance(stamp, datetime):
             return stamp.isoformat()
     return None
+
+
+def position_as_of(as_of: str, lines: list[dict[str, Any]]) -> int:
+    """The last position at or before ``as_of``: a position as given, or the last event of
+    the matter (``lines``, its timeline) at or before the time (ISO, with its zone)."""
+    if as_of.strip().isdigit():
+        return int(as_of)
+    try:
+        moment = datetime.fromisoformat(as_of.strip())
+    except ValueError:
+        raise ServiceRefused(f"as of {as_of!r}: neither a position nor an ISO time") from None
+    if moment.tzinfo is None:
+        raise ServiceRefused(f"as of {as_of!r}: the time needs a zone, e.g. +08:00")
+    before = [
+        line["position"]
+        for line in lines
+        if line["at"] and datetime.fromisoformat(line["at"]) <= moment
+    ]
+    return max(before, default=-1)
+
+
+def as_of(app: Judging, ledger: Ledger, ids: list[UUID], limit: int) -> dict[UUID, Any]:
+    """Each aggregate of ``ids`` that existed at position ``limit``, as it was then (the
+    library replays it to its last version at or before that position)."""
+    last: dict[UUID, int] = {}
+    for entry in ledger.entries_of(ids):
+        if entry.position <= limit:
+            last[entry.originator_id] = entry.originator_version
+    return {ident: app.repository.get(ident, version=v) for ident, v in last.items()}
+
+
+def public_state(aggregate: Any) -> dict[str, Any]:
+    """An aggregate's state as ``audit state`` prints it: its kind and its public fields."""
+    state = vars(aggregate)
+    fields = {k: v for k, v in state.items() if not k.startswith("_") and k != "pending_events"}
+    return {"kind": type(aggregate).__name__, **fields}

@@ -15,24 +15,26 @@ from uuid import UUID
 
 import click
 
-from audit.matter import appeal_matter, timeline
-from audit.rescore import RescoreFailed, rescore
 from cli.common import FILE, asked, print_json, signing_options
 from cli.judging import judged, track_option
 from domain.accounts import Actor, Role
-from domain.appeals import Appeal
 from domain.contest import Contest
-from domain.errors import AppealNotYours
 from services import strict_files
-from services.appeal_filing import (
+from services.appeal_filing import file_appeal
+from services.arbitration import (
     REASONS_LIMIT,
-    appeal_reasons,
     appeal_view,
-    file_appeal,
-    reasons_text,
-    require_appeal_reader,
+    checked_reasons,
+    reasons,
+    replay,
+    require_readable,
+    rescore_appeal,
+    rule,
+    seal_reasons,
 )
 from services.judging_steps import JudgingDesk, appeals_for, carry_out_rescore
+
+MAX_EVIDENCE = 10
 
 
 @click.group()
@@ -45,13 +47,18 @@ def _rules_of_appeals(jd: JudgingDesk, contest_id: UUID) -> Any:
 
 
 def _reasons_file(path: Path) -> bytes:
-    """Reasons given in a file: read with the cap, UTF-8, not empty."""
-    return reasons_text(path, strict_files.read_capped(path, REASONS_LIMIT))
+    """Reasons given in a file: read with the cap, UTF-8 (a file's own refusal names the
+    file), not empty."""
+    data = strict_files.read_capped(path, REASONS_LIMIT)
+    strict_files.utf8(path, data)
+    return checked_reasons(data)
 
 
 def _reasons(jd: JudgingDesk, team_id: UUID, path: Path) -> str:
-    """The reasons' text, sealed under the team's key; its hash."""
-    return jd.desk.vault.seal_to(jd.desk.blobs, team_id, _reasons_file(path))
+    """The reasons' text (UTF-8, not empty), sealed under the team's key; its hash."""
+    data = strict_files.read_capped(path, REASONS_LIMIT)
+    strict_files.utf8(path, data)  # a file's own refusal names the file
+    return seal_reasons(jd, team_id, data)
 
 
 @appeal.command("file")
@@ -95,7 +102,7 @@ def appeal_list(jd: JudgingDesk, acting: Actor, contest: Contest) -> None:
     shown = []
     for found in appeals_for(jd, contest.id, acting):
         try:
-            require_appeal_reader(acting, found)
+            require_readable(acting, found)
         except Exception:  # noqa: BLE001 - not yours to see: left out of the list
             continue
         shown.append(appeal_view(found))
@@ -111,10 +118,12 @@ def appeal_show(
 ) -> None:
     """One appeal, with its reasons and the ruling's reasons when asked."""
     found = jd.judging.appeal(appeal_id)
-    require_appeal_reader(acting, found)
+    require_readable(acting, found)
     view = appeal_view(found)
     if with_reasons:
-        view |= appeal_reasons(jd, acting, found)
+        view["reasons"], ruled = reasons(jd, acting, found)
+        if ruled is not None:
+            view["ruling_reasons"] = ruled
     print_json(view)
 
 
@@ -129,24 +138,13 @@ def appeal_draw(jd: JudgingDesk, acting: Actor, contest: Contest, appeal_id: UUI
     click.echo(f"{found.status.value}" + (f": {found.waiting}" if found.waiting else ""))
 
 
-def _arbitrating(jd: JudgingDesk, acting: Actor, appeal_id: UUID) -> Appeal:
-    found = jd.judging.appeal(appeal_id)
-    if acting.role is Role.ORGANISER:
-        return found
-    acting.require(Role.ARBITRATOR, action="replay an appeal")
-    if acting.account_id not in found.arbitrators:
-        raise AppealNotYours(appeal=found.id)
-    return found
-
-
 @appeal.command("replay")
 @click.argument("appeal_id", type=click.UUID)
 @judged
 def appeal_replay(jd: JudgingDesk, acting: Actor, contest: Contest, appeal_id: UUID) -> None:
     """The matter's events in ledger order with the status of every signature (the drawn
     arbitrators and the organiser)."""
-    found = _arbitrating(jd, acting, appeal_id)
-    print_json(timeline(jd.ledger, appeal_matter(jd.judging, found)))
+    print_json(replay(jd, acting, appeal_id))
 
 
 @appeal.command("rescore")
@@ -157,15 +155,7 @@ def appeal_rescore(
     jd: JudgingDesk, acting: Actor, contest: Contest, appeal_id: UUID, rules_version: int | None
 ) -> None:
     """Re-score the entry from its recorded inputs: "same bytes", or the figures that differ."""
-    found = _arbitrating(jd, acting, appeal_id)
-    submission = jd.judging.submission(found.submission_id)
-    version = rules_version or submission.rules_version
-    document = jd.rules_document(found.contest_id, version)[0]
-    try:
-        outcome = rescore(jd.desk.settings, submission, document)
-    except RescoreFailed as error:
-        raise click.ClickException(str(error)) from None
-    print_json({"rules_version": version, **outcome.as_json()})
+    print_json(rescore_appeal(jd, acting, appeal_id, rules_version))
 
 
 @appeal.command("rule")
@@ -192,34 +182,18 @@ def appeal_rule(
     code: str | None,
 ) -> None:
     """Rule on an appeal you were drawn for (an arbitrator, signed: ruled)."""
-    found = jd.judging.appeal(appeal_id)
-    ordered: dict[str, Any] | None = None
-    if remedy is not None:
-        ordered = {"kind": remedy}
-        if rules_version is not None:
-            ordered["rules_version"] = rules_version
-        if value is not None:
-            ordered["value"] = _value(value)
-    jd.judging.rule(
+    status = rule(
+        jd,
+        acting,
         appeal_id,
         outcome=outcome,
-        remedy=ordered,
-        reasons_sha256=_reasons(jd, found.team_id, reasons),
-        remedies=_rules_of_appeals(jd, contest.id).remedies,
-        actor=acting,
-        now=jd.desk.now,
+        remedy=remedy,
+        rules_version=rules_version,
+        value=value,
+        reasons_text=strict_files.read_capped(reasons, REASONS_LIMIT),
         signer=jd.desk.signer(acting, asked(password_stdin, code)),
     )
-    click.echo(jd.judging.appeal(appeal_id).status.value)
-
-
-def _value(text: str) -> bool | float:
-    if text.strip().lower() in ("true", "false"):
-        return text.strip().lower() == "true"
-    try:
-        return float(text)
-    except ValueError:
-        raise click.UsageError(f"--value {text!r} is not a number or true/false") from None
+    click.echo(status)
 
 
 @appeal.command("remedy")

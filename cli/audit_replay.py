@@ -13,13 +13,12 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import click
 
-from audit.matter import team_matter, timeline
+from audit.matter import as_of, position_as_of, public_state, team_matter, timeline
 from audit.rebuild_check import compare_read_models
 from audit.rescore import RescoreFailed, rescore
 from cli.common import contest_option, print_json, refusals_on_one_line, signed_in
@@ -116,23 +115,13 @@ def audit_state(
     owner, ids = matter_of(jd, team=team, submission=submission, appeal=appeal)
     may_read(jd, acting, owner, appeal)
     lines = timeline(jd.ledger, ids, shown=pseudonyms(jd, acting, owner))
-    limit = _position(as_of_text, lines)
+    limit = position_as_of(as_of_text, lines)
     states = {
-        str(ident): {"kind": type(found).__name__, **_public(vars(found))}
-        for ident, found in as_of(jd, ids, limit).items()
+        str(ident): public_state(found)
+        for ident, found in as_of(jd.judging, jd.ledger, ids, limit).items()
     }
     jd.desk.record_access(acting, "read.state", owner, "ok")
     print_json({"as_of_position": limit, "aggregates": states})
-
-
-def as_of(jd: JudgingDesk, ids: list[UUID], limit: int) -> dict[UUID, Any]:
-    """Each aggregate of ``ids`` that existed at position ``limit``, as it was then (the
-    library replays it to its last version at or before that position)."""
-    last: dict[UUID, int] = {}
-    for entry in jd.ledger.entries_of(ids):
-        if entry.position <= limit:
-            last[entry.originator_id] = entry.originator_version
-    return {ident: jd.judging.repository.get(ident, version=v) for ident, v in last.items()}
 
 
 @click.command("leaderboard")
@@ -150,8 +139,8 @@ def audit_leaderboard(as_of_text: str, track: int, slug: str | None) -> None:
     reviews = jd.judging.reviews(contest.id, track)
     ids = [r.id for r in reviews] + [r.submission_id for r in reviews]
     lines = timeline(jd.ledger, ids)
-    limit = _position(as_of_text, lines)
-    then = as_of(jd, ids, limit)
+    limit = position_as_of(as_of_text, lines)
+    then = as_of(jd.judging, jd.ledger, ids, limit)
     entries = [
         standings.entry_row(review, then[review.submission_id])
         for review in (then[r.id] for r in reviews if r.id in then)
@@ -169,29 +158,6 @@ def audit_leaderboard(as_of_text: str, track: int, slug: str | None) -> None:
             ],
         }
     )
-
-
-def _position(as_of: str, lines: list[dict[str, Any]]) -> int:
-    """The last position at or before ``as_of``: a position as given, or the last event of
-    the matter at or before the time."""
-    if as_of.strip().isdigit():
-        return int(as_of)
-    try:
-        moment = datetime.fromisoformat(as_of)
-    except ValueError:
-        raise click.UsageError(f"--as-of {as_of!r} is neither a position nor an ISO time") from None
-    if moment.tzinfo is None:
-        raise click.UsageError(f"--as-of {as_of!r} needs a time zone, e.g. +08:00")
-    before = [
-        line["position"]
-        for line in lines
-        if line["at"] and datetime.fromisoformat(line["at"]) <= moment
-    ]
-    return max(before, default=-1)
-
-
-def _public(state: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in state.items() if not k.startswith("_") and k != "pending_events"}
 
 
 @click.command("rescore")

@@ -12,10 +12,8 @@ team member's (services/identity.py) and only its keyed hash goes on, so it matc
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
 
 import click
-from pydantic import Field
 
 from cli.common import (
     FILE,
@@ -26,43 +24,16 @@ from cli.common import (
     signed_in,
     signing_options,
 )
-from domain.accounts import Actor, Role
-from domain.registration import PANEL
+from domain.accounts import Role
 from services import organising
 from services.desk import Desk
-from services.intake import IdentitySpec, Name
-from services.strict_files import Strict, read_yaml, validated
-
-MAX_TIES = 500
-
-
-class PersonTie(Strict):
-    identity: IdentitySpec
-
-
-class Ties(Strict):
-    """ties.yaml: ``organisations: [names]``, ``people: [{identity: {type, number[,
-    country]}}]``; both may be empty (a declaration of no tie)."""
-
-    organisations: Annotated[list[Name], Field(max_length=MAX_TIES)] = Field(default_factory=list)
-    people: Annotated[list[PersonTie], Field(max_length=MAX_TIES)] = Field(default_factory=list)
+from services.experts import declare, sign_agreement, ties_of
+from services.strict_files import read_yaml
 
 
 def load_ties(path: Path) -> tuple[list[str], list[str]]:
     """The declared organisations and the declared people's normalised identity documents."""
-    ties = validated(path, Ties, read_yaml(path))
-    return list(ties.organisations), [person.identity.text for person in ties.people]
-
-
-def identity_keys(desk: Desk, acting: Actor, people: list[str]) -> list[str]:
-    """The keyed hashes of the declared people's documents, under the identity secret of the
-    expert's contest, as its members' are (after the checks of who may declare: an organiser
-    is refused for their role, not for a missing enrolment)."""
-    if not people:
-        return []
-    acting.require(*PANEL, action="declare conflicts of interest")
-    contest_id = desk.app.expert(acting.account_id).contest_id
-    return [desk.vault.identity_hash(contest_id, person) for person in people]
+    return ties_of(path, read_yaml(path))
 
 
 @click.group()
@@ -120,18 +91,9 @@ def expert_sign_agreement(sha256: str | None, password_stdin: bool, code: str | 
     its version and hash."""
     desk = Desk.open()
     acting = signed_in(desk)
-    if sha256 is None:
-        acting.require(Role.EXPERT, Role.ARBITRATOR, action="sign the confidentiality agreement")
-        mine = desk.app.expert(acting.account_id)
-        sha256 = desk.app.agreement(mine.contest_id).current()["sha256"]
-    version = desk.app.sign_agreement(
-        acting.account_id,
-        agreement_sha256=sha256.strip().lower(),
-        actor=acting,
-        now=desk.now,
-        signer=desk.signer(acting, asked(password_stdin, code)),
-    )
-    click.echo(f"{version} {sha256}")
+    signer = desk.signer(acting, asked(password_stdin, code))
+    version, signed = sign_agreement(desk, acting, sha256, signer)
+    click.echo(f"{version} {signed}")
 
 
 @expert.command("declare")
@@ -144,15 +106,8 @@ def expert_declare(path: Path, password_stdin: bool, code: str | None) -> None:
     desk = Desk.open()
     acting = signed_in(desk)
     organisations, people = load_ties(path)
-    number = desk.app.declare_ties(
-        acting.account_id,
-        organisations=organisations,
-        identity_keys=identity_keys(desk, acting, people),
-        actor=acting,
-        now=desk.now,
-        signer=desk.signer(acting, asked(password_stdin, code)),
-    )
-    click.echo(number)
+    signer = desk.signer(acting, asked(password_stdin, code))
+    click.echo(declare(desk, acting, organisations, people, signer))
 
 
 @expert.command("show")

@@ -34,7 +34,6 @@ from domain.accounts import Actor, Role
 from domain.contest import Contest
 from domain.errors import NotPermitted
 from domain.judging_read_models import ReviewListing
-from domain.submissions import score_view
 from services.judging_steps import (
     JudgingDesk,
     prepare_review,
@@ -43,6 +42,7 @@ from services.judging_steps import (
     tasks,
 )
 from services.result_evidence import score_entries
+from services.review_tasks import sanitised_report, score, task_view
 from services.standings import Standing
 from services.uploads import read_pdf
 
@@ -118,19 +118,11 @@ def judging_tasks(jd: JudgingDesk, acting: Actor, contest: Contest) -> None:
 
 
 def _task_view(jd: JudgingDesk, review: ReviewListing, acting: Actor) -> dict[str, Any]:
-    """Everything an expert learns of an entry: no name, member, organisation or id of the
-    team, no code (tests/cli/test_anonymity.py searches every answer)."""
-    submission = jd.judging.submission(review.submission_id)
-    mine = review.sheets.get(str(acting.account_id))
-    return {
-        "pseudonym": review.pseudonym,
-        "track": review.track,
-        "round": review.round,
-        "metrics": score_view(submission.score),
-        "report": "huiyan judging report " + review.pseudonym + " --out FILE",
-        "scored": mine is not None,
-        "grades": mine,
-    }
+    """Everything an expert learns of an entry (services/review_tasks.py), and how to read
+    its report."""
+    view = task_view(jd, review, acting)
+    view["report"] = "huiyan judging report " + review.pseudonym + " --out FILE"
+    return view
 
 
 @judging.command("report")
@@ -141,10 +133,7 @@ def judging_report(
     jd: JudgingDesk, acting: Actor, contest: Contest, pseudonym: str, out: Path
 ) -> None:
     """Write the sanitised report of one of your entries to --out (an expert)."""
-    review = jd.judging.task(contest.id, pseudonym, acting)
-    assert review.report is not None and review.report_clean  # assigned only when clean
-    out.write_bytes(jd.desk.blobs.get(review.report["sanitised_sha256"]))
-    jd.desk.record_access(acting, "read.sanitised_report", pseudonym, "ok")
+    out.write_bytes(sanitised_report(jd, acting, contest.id, pseudonym))
 
 
 @judging.command("score")
@@ -163,17 +152,9 @@ def judging_score(
     code: str | None,
 ) -> None:
     """Grade an entry on the published rubric (an expert, signed: scored)."""
-    rubric = jd.rules(contest.id)[0].expert_rubric
-    jd.judging.score_review(
-        contest.id,
-        pseudonym,
-        grades=pairs(grades, int, "--grade"),
-        dimensions=rubric.dimensions,
-        levels=sorted(rubric.grades),
-        actor=acting,
-        now=jd.desk.now,
-        signer=jd.desk.signer(acting, asked(password_stdin, code)),
-    )
+    given = pairs(grades, int, "--grade")
+    signer = jd.desk.signer(acting, asked(password_stdin, code))
+    score(jd, acting, contest.id, pseudonym, given, signer)
 
 
 def pairs(given: tuple[str, ...], kind: type, option: str) -> dict[str, Any]:

@@ -20,14 +20,8 @@ from wtforms.validators import DataRequired, Length
 from domain.accounts import Role
 from ledger.rows import Entry
 from scoring.plots import render
-from services.appeal_filing import (
-    REASONS_LIMIT,
-    appeal_reasons,
-    appeal_view,
-    file_appeal,
-    reasons_text,
-    require_appeal_reader,
-)
+from services.appeal_filing import file_appeal
+from services.arbitration import REASONS_LIMIT, appeal_view, reasons, require_readable
 from services.judging_steps import appeals_for
 from services.refusals import REFUSALS
 from services.result_evidence import receipt, recorded_figures, score_entries
@@ -196,7 +190,6 @@ def appeal_new() -> Any:
 
 def _file(form: AppealForm) -> Any:
     jd = judging_desk()
-    reasons = reasons_text(_("your reasons"), form.reasons.data.encode("utf-8"))
     files = [upload for upload in form.evidence.data or [] if upload and upload.filename]
     with ExitStack() as stack:
         paths = stack.enter_context(received_pdfs(files, _("Evidence"))).paths if files else []
@@ -205,7 +198,7 @@ def _file(form: AppealForm) -> Any:
             current_user.actor,
             int(form.track.data),
             item=form.item.data,
-            reasons=reasons,
+            reasons=form.reasons.data.encode("utf-8"),
             evidence=paths,
             signer=signer(form),
         )
@@ -218,13 +211,14 @@ def appeal(appeal_id: UUID) -> Any:
     jd = judging_desk()
     found = jd.judging.appeal(appeal_id)
     try:
-        require_appeal_reader(current_user.actor, found)
+        require_readable(current_user.actor, found)
     except REFUSALS:
         jd.desk.record_access(current_user.actor, "read.appeal", appeal_id, "refused")
         raise
+    filed, ruled = reasons(jd, current_user.actor, found)
     return render_template(
         "team/appeal.html",
         view=appeal_view(found),
         items=ITEMS,
-        reasons=appeal_reasons(jd, current_user.actor, found),
+        reasons={"reasons": filed, "ruling_reasons": ruled},
     )
