@@ -60,7 +60,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PAGES = (
     "leaderboard=public:/leaderboard?track={track}",
     "team results=team:/team/results?track={track}",
-    "appeal timeline=arbitrator:/arbitrator/appeals/{appeal}",
+    "appeal timeline=arbitrator:/arbitrator/appeals/{appeal}/timeline",
 )
 TRACK = 7  # the demo's yongjiang team entered it: its results and its appeal are there
 _TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -128,11 +128,14 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_server(env: dict[str, str], port: int, workers: int | None) -> subprocess.Popen:
+def start_server(
+    env: dict[str, str], port: int, workers: int | None, log: Path
+) -> subprocess.Popen:
+    """``huiyan serve`` on the bench's ledger; what it says (errors included) goes to ``log``."""
     command = [sys.executable, "-c", "from huiyan_cli import main; main()", "serve",
                "--port", str(port), *(["--workers", str(workers)] if workers else [])]  # fmt: skip
-    server = subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.DEVNULL,
-                              stdout=subprocess.DEVNULL)  # fmt: skip
+    with log.open("wb") as said:
+        server = subprocess.Popen(command, cwd=ROOT, env=env, stderr=said, stdout=said)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
@@ -210,7 +213,8 @@ def main() -> None:
     clock = (AT + timedelta(days=1)).isoformat()
     env["HUIYAN_CLOCK"] = clock
     port = free_port()
-    server = start_server(env, port, args.workers)
+    server = start_server(env, port, args.workers, home / "server.log")
+    print(f"the server's log: {home / 'server.log'}")
     base = f"http://127.0.0.1:{port}"
     try:
         at = Settings.from_env({"HUIYAN_CLOCK": clock}).now()

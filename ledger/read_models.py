@@ -13,10 +13,15 @@ position, re-reads it inside the transaction (another process may have moved it)
 rows of the page and the position of its last event, and commits. A crash anywhere in a page
 leaves neither rows nor position of it, and two processes catching up at once never apply an
 event twice.
+
+Within one process (a web server's threads) the view's own state (the page's session) is not
+shared between threads: a view catches up in one thread at a time (its ``catching`` lock), and
+views are made one at a time (the datastore's record classes are defined on a shared base).
 """
 
 from __future__ import annotations
 
+import threading
 import time
 import zlib
 from collections.abc import Iterator
@@ -33,6 +38,7 @@ from sqlalchemy.orm import Session
 
 LOG_NAME = "ledger"  # every application writes to one log, so one position covers all
 PAGE = 500
+_DEFINING = threading.Lock()  # record classes and tables are defined one view at a time
 
 
 class SQLView(SQLAlchemyTrackingRecorder):
@@ -43,16 +49,19 @@ class SQLView(SQLAlchemyTrackingRecorder):
     opens its own transaction (the library's one-event-at-a-time contract)."""
 
     def __init__(self, datastore: SQLAlchemyDatastore, **kwargs: Any) -> None:
-        super().__init__(datastore=datastore, **kwargs)
+        with _DEFINING:
+            super().__init__(datastore=datastore, **kwargs)
+        self.catching = threading.Lock()
         self.metadata = MetaData()
         self._session: Session | None = None
         self._tracked: Tracking | None = None
         self._updates: dict[tuple[str, tuple[str, ...]], Any] = {}
 
     def create_table(self) -> None:
-        super().create_table()
-        assert self.datastore.engine is not None
-        self.metadata.create_all(self.datastore.engine, checkfirst=True)
+        with _DEFINING:
+            super().create_table()
+            assert self.datastore.engine is not None
+            self.metadata.create_all(self.datastore.engine, checkfirst=True)
 
     def drop(self) -> None:
         """Drop the rows' tables and the tracking table: the view starts from zero."""
@@ -176,7 +185,7 @@ def catch_up(
     processed = 0
     while True:
         if isinstance(view, SQLView):
-            with view.page(name) as last:
+            with view.catching, view.page(name) as last:
                 count = _process_page(projection, app, name, last, page, topics)
         else:
             last = view.max_tracking_id(name) or 0

@@ -13,6 +13,7 @@ rebuilds both.
 from __future__ import annotations
 
 import json
+import threading
 import weakref
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -549,7 +550,11 @@ _OPENED: weakref.WeakKeyDictionary[Application, ReadModels] = weakref.WeakKeyDic
 def read_models(app: Application) -> ReadModels:
     """The listings and the judging rows, caught up to the ledger's head: read them right
     after."""
-    found = _OPENED.get(app)
-    if found is None:
-        found = _OPENED[app] = ReadModels(app)
+    with _OPENING:
+        found = _OPENED.get(app)
+        if found is None:
+            found = _OPENED[app] = ReadModels(app)
     return found.catch_up()
+
+
+_OPENING = threading.Lock()

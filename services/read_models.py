@@ -10,6 +10,8 @@ rebuild`` (cli/read_models.py) drops and rebuilds them.
 from __future__ import annotations
 
 import json
+import threading
+import weakref
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -231,7 +233,15 @@ def open_listings(app: Application) -> Listings:
 
 
 def listings(app: Application) -> SQLListings:
-    """The listings, caught up to the ledger's head: read them right after."""
-    projection = open_listings(app)
+    """The listings, caught up to the ledger's head: read them right after. The projection is
+    made once per application (its tables are checked once, not on every read)."""
+    with _OPENING:
+        projection = _OPENED.get(app)
+        if projection is None:
+            projection = _OPENED[app] = open_listings(app)
     catch_up(projection, app)
     return projection.view  # type: ignore[return-value]
+
+
+_OPENING = threading.Lock()
+_OPENED: weakref.WeakKeyDictionary[Application, Listings] = weakref.WeakKeyDictionary()

@@ -17,6 +17,7 @@ projection). tests/domain/test_judging_read_models.py checks that the two agree.
 from __future__ import annotations
 
 import json
+import threading
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -196,10 +197,14 @@ def memo_differences(reads: ReadModels, rules_of: Callable[[UUID], Rules]) -> li
 
 
 def _memo(app: Application) -> StandingsMemo:
-    found = _MEMOS.get(app)
-    if found is None:
-        found = _MEMOS[app] = StandingsMemo(app.factory.datastore.engine)  # type: ignore[attr-defined]
+    with _OPENING:
+        found = _MEMOS.get(app)
+        if found is None:
+            found = _MEMOS[app] = StandingsMemo(app.factory.datastore.engine)  # type: ignore[attr-defined]
     return found
+
+
+_OPENING = threading.Lock()
 
 
 _MEMOS: weakref.WeakKeyDictionary[Application, StandingsMemo] = weakref.WeakKeyDictionary()

@@ -15,6 +15,7 @@ would use now and names any that differs (an edit by SQL).
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 from dataclasses import asdict
@@ -34,6 +35,7 @@ from sqlalchemy import (
     delete,
     select,
 )
+from sqlalchemy.exc import IntegrityError
 
 from ledger.read_models import LOG_NAME
 
@@ -81,7 +83,8 @@ class StandingsMemo:
             return json.loads(found.lines)
         lines = compute()
         rules_sha256, listings, judging = key
-        with self.engine.begin() as conn:
+        # Two readers may rank at once: the one that keeps its lines second loses nothing.
+        with contextlib.suppress(IntegrityError), self.engine.begin() as conn:
             conn.execute(delete(table).where(*where))
             conn.execute(
                 table.insert().values(

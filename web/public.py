@@ -71,23 +71,46 @@ def language() -> Any:
 @blueprint.route("/leaderboard")
 @admits(PUBLIC)
 def leaderboard() -> Any:
-    """Every track of every contest: its published leaderboard, or that none is published."""
+    """One track's published leaderboard (``?track=N``; by default the first published one),
+    with a link to every track of the contest and whether it is published. One board per
+    request: the page costs the same however many tracks there are."""
     jd = judging_desk()
     reads = jd.reads().judging
-    contests = []
-    for contest in jd.desk.app.contests():
-        tracks = []
-        for track in contest.tracks:
-            number = track["id"]
+    contests = jd.desk.app.contests()
+    if not contests:
+        return render_template("public/leaderboard.html", contest=None, tracks=[], board=None)
+    contest = _chosen_contest(contests)
+    tracks = [
+        {
+            "id": track["id"],
+            "name": _named(track["name"]),
+            "published": reads.publication(contest.id, track["id"]) is not None,
+        }
+        for track in contest.tracks
+    ]
+    wanted = request.args.get("track", type=int)
+    chosen = next((t for t in tracks if t["id"] == wanted), None) or next(
+        (t for t in tracks if t["published"]), tracks[0] if tracks else None
+    )
+    board = None
+    if chosen is not None and chosen["published"]:
+        try:
+            board = jd.leaderboard(contest.id, chosen["id"])
+        except ServiceRefused:  # no rules in force: nothing can have been published
             board = None
-            if reads.publication(contest.id, number) is not None:
-                try:
-                    board = jd.leaderboard(contest.id, number)
-                except ServiceRefused:  # no rules in force: nothing can have been published
-                    board = None
-            tracks.append({"id": number, "name": _named(track["name"]), "board": board})
-        contests.append({"name": _named(contest.name), "tracks": tracks})
-    return render_template("public/leaderboard.html", contests=contests)
+    return render_template(
+        "public/leaderboard.html",
+        contest={"name": _named(contest.name), "slug": contest.slug, "several": len(contests) > 1},
+        tracks=tracks,
+        chosen=chosen,
+        board=board,
+    )
+
+
+def _chosen_contest(contests: list[Any]) -> Any:
+    """``?contest=SLUG``, else the latest contest."""
+    slug = request.args.get("contest", "")
+    return next((c for c in contests if c.slug == slug), contests[-1])
 
 
 def _named(names: dict[str, str]) -> str:

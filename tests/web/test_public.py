@@ -63,9 +63,13 @@ def check(visitor: Visitor, text: str, *, as_json: bool = True) -> Any:
 
 
 def test_nothing_is_on_the_leaderboard_before_publication(registered) -> None:
-    page = Visitor(registered.app).text("/leaderboard")
-    assert page.count("data-not-published") == 8  # the 2026 contest's eight tracks
-    assert "data-line" not in page and "邕江慧影" not in page
+    visitor = Visitor(registered.app)
+    page = visitor.text("/leaderboard")
+    assert page.count('<span class="badge">') == 8  # the 2026 contest's eight tracks
+    for track in range(1, 9):
+        shown = visitor.text(f"/leaderboard?track={track}")
+        assert f'data-track="{track}"' in shown and "data-not-published" in shown
+        assert "data-line" not in shown and "邕江慧影" not in shown
 
 
 def test_the_ledger_page_shows_the_checkpoint_and_the_keys(registered, receipt) -> None:
