@@ -28,6 +28,7 @@ from domain.errors import AppealNotYours, DomainError, NotPermitted
 from domain.submissions import Submission
 from domain.teams import Team
 from ledger.blobs import BlobError
+from ledger.ledger import Ledger
 from ledger.vault import VaultError
 from services.judging_steps import JudgingDesk
 from services.read_models import listings
@@ -97,7 +98,8 @@ def export(
     except DomainError:
         jd.desk.record_access(acting, action, request.scope.label, "refused")
         raise
-    head = jd.ledger.issue_checkpoint(jd.desk.now)
+    # Signed with the keys on disk now (a face's long-lived ledger may predate a rotation).
+    head = Ledger.from_settings(jd.desk.settings).issue_checkpoint(jd.desk.now)
     files = _files(jd, request) if with_documents else []
     documents = _personal_files(jd, files, left_out)
     done = write_bundle(jd.ledger, request.scope, head, out, exporter=acting, now=jd.desk.now,

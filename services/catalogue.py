@@ -18,7 +18,7 @@ from domain.contest import Contest
 from domain.registration import Registration
 from domain.submissions import Submissions
 from ledger.blobs import BlobStore
-from scoring.rules import Rules, TrackRules, load_rules, parse_rules
+from scoring.rules import Rules, TrackRules, load_rules
 from scoring.schema import (
     Boolean,
     FileRef,
@@ -31,6 +31,7 @@ from scoring.schema import (
     Text,
 )
 from scoring.tracks import track_module
+from services.judging_steps import published_rules
 
 # Which modality an image role belongs to (SCORING.md §1 and §3): the prefix before "_".
 _MODALITIES = {
@@ -115,7 +116,7 @@ def rules_in_force(registration: Registration, blobs: BlobStore, contest_id: UUI
     book = registration.rules(contest_id)
     if not book.versions:
         return load_rules()
-    return parse_rules(blobs.get(book.versions[-1]["blob"]))
+    return published_rules(blobs, book.versions[-1]["blob"])
 
 
 def _facts(record: dict[str, Any]) -> TestSetFacts:

@@ -16,6 +16,7 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -30,6 +31,7 @@ from domain.review import Review
 from domain.signatures import Signer
 from domain.teams import Team
 from ledger.application import open_application
+from ledger.blobs import BlobStore
 from ledger.ledger import Ledger
 from scoring.efficiency import efficiency_score
 from scoring.rules import Rules, parse_rules
@@ -49,6 +51,9 @@ class JudgingDesk:
 
     desk: Desk
     judging: Judging
+    # The ledger's reading side (entries, proofs, checkpoints), when the face keeps one open
+    # (the web application, per process); else opened on first use.
+    opened_ledger: Ledger | None = None
 
     @classmethod
     def open(cls) -> JudgingDesk:
@@ -65,7 +70,7 @@ class JudgingDesk:
             if not found:
                 raise ServiceRefused(f"no published rules version {version}")
             chosen = found[0]
-        return parse_rules(self.desk.blobs.get(chosen["blob"])), chosen["version"]
+        return published_rules(self.desk.blobs, chosen["blob"]), chosen["version"]
 
     def rules_document(self, contest_id: UUID, version: int) -> tuple[bytes, str]:
         """A published rules version's bytes and SHA-256."""
@@ -111,7 +116,7 @@ class JudgingDesk:
 
     @functools.cached_property
     def ledger(self) -> Ledger:
-        return Ledger.from_settings(self.desk.settings)
+        return self.opened_ledger or Ledger.from_settings(self.desk.settings)
 
 
 # --- the anonymised review --------------------------------------------------------------------
@@ -359,3 +364,14 @@ def certificate(
         evidence=ledger_evidence(jd.ledger, entry.position, now=jd.desk.now),
     )
     return render_certificate(made), entry.position, entry.leaf_hash.hex()
+
+
+def published_rules(blobs: BlobStore, digest: str) -> Rules:
+    """A published rules document, parsed. A document is its hash, so each one is parsed once
+    per process: a page that ranks a track does not pay for the YAML every time."""
+    return _parsed_rules(blobs.root, digest)
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed_rules(root: Path, digest: str) -> Rules:
+    return parse_rules(BlobStore(root).get(digest))

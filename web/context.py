@@ -23,6 +23,7 @@ from domain.time import SHANGHAI
 from ledger.application import open_application
 from ledger.blobs import BlobStore
 from ledger.files import write_atomically
+from ledger.ledger import Ledger
 from ledger.settings import Settings
 from ledger.vault import Vault
 from services.desk import Desk
@@ -39,6 +40,7 @@ class Services:
     access: AccessLog
     vault: Vault
     blobs: BlobStore
+    ledger: Ledger
 
     @classmethod
     def open(cls, settings: Settings) -> Services:
@@ -50,6 +52,7 @@ class Services:
             access=AccessLog.open(settings),
             vault=Vault(settings.keys_dir),
             blobs=BlobStore(settings.blobs_dir),
+            ledger=Ledger.from_settings(settings),
         )
 
 
@@ -84,7 +87,8 @@ def round_desk() -> RoundDesk:
 
 
 def judging_desk() -> JudgingDesk:
-    return JudgingDesk(desk(), services().judging)
+    found = services()
+    return JudgingDesk(desk(), found.judging, found.ledger)
 
 
 def web_secret(settings: Settings) -> str:
