@@ -36,3 +36,20 @@ def test_a_team_member_reads_the_site_in_the_team_language(registered) -> None:
     assert "我的团队" in page.get_data(as_text=True)
     visitor.submit("/", {"language": "en", "next": "/"}, action="/language")
     assert "My team" in visitor.get("/", headers={"Accept-Language": "zh"}).get_data(as_text=True)
+
+
+def test_a_string_means_one_thing_in_every_part_of_the_site() -> None:
+    """The parts' catalogues are merged into one: a string translated two ways in two parts
+    would show one part's word on the other's page."""
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    seen: dict[str, dict[str, str]] = {}
+    for path in sorted(Path("web/translations").glob("*/zh/LC_MESSAGES/messages.po")):
+        with path.open("rb") as stream:
+            for message in read_po(stream, locale="zh"):
+                if isinstance(message.id, str) and message.id and message.string:
+                    seen.setdefault(message.id, {})[path.parts[-4]] = str(message.string)
+    differing = {text: parts for text, parts in seen.items() if len(set(parts.values())) > 1}
+    assert differing == {}
