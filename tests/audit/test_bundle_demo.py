@@ -31,7 +31,8 @@ LATER = "2026-10-20T10:00:00+08:00"  # after the demo's final
 def demo(tmp_path_factory) -> Huiyan:
     work = tmp_path_factory.mktemp("demo")
     env = {"HUIYAN_HOME": str(work / "home"), "HUIYAN_DATABASE_URL": "", "HUIYAN_CLOCK": ""}
-    played = CliRunner().invoke(main, ["demo", "--fresh"], env=env, catch_exceptions=False)
+    played = CliRunner().invoke(main, ["demo", "--fresh", "--no-serve"], env=env,
+                                catch_exceptions=False)  # fmt: skip
     assert played.exit_code == 0, played.output
     home = work / "home"
     huiyan = Huiyan(home, f"sqlite:///{home / 'huiyan.sqlite3'}")
