@@ -22,6 +22,7 @@ from ledger.ledger import Ledger
 from ledger.merkle import verify_inclusion
 from ledger.settings import Settings
 from scoring.baselines import bundle_path
+from services.ledger_view import check_receipt
 from tests.cli.judging_contest import (
     APPEAL_TIME,
     EXPERTS,
@@ -310,9 +311,10 @@ def test_a_team_from_sign_up_to_appeal(contest: JudgedContest) -> None:
     settings = Settings.from_env({**huiyan.env, "HUIYAN_CLOCK": JUDGING_TIME})
     keys = Ledger.from_settings(settings).verifier_keys()
     for path, position in receipts:
-        shown = json.loads(leader.get(path).data)
-        proof = shown["proof"]
-        assert proof["position"] == int(position) == shown["receipt"]["position"]
+        proof = json.loads(leader.get(path).data)
+        # the public format, which /ledger's checker reads as it is downloaded
+        assert proof["format"] == "huiyan-receipt/v1" and proof["position"] == int(position)
+        assert check_receipt(proof, keys).position == int(position)
         root = parse_note(proof["checkpoint"], keys).checkpoint.root_hash
         verify_inclusion(
             bytes.fromhex(proof["leaf_hash"]),
