@@ -36,6 +36,7 @@ WORDS = {
     "zh": {"sign in": "登录", "sign out": "退出", "switch": "English", "lang": "zh-CN"},
 }
 LEADER = "lead-newcomer"
+MEMBER = "newcomer-lu"
 EXPERT = "expert-a"  # signs the agreement and declares in the browser (enrol_panel leaves it)
 ARBITRATOR = "arbiter-x"  # arbiter-y declared a tie to the newcomer's university
 TEAM_NAME = "新锐影像"
@@ -143,20 +144,35 @@ def id_card(first17: str) -> str:
 # --- registration ------------------------------------------------------------------------------
 
 
-def team_signs_up(world: World) -> None:
-    """A new leader opens their own account at /team/sign-up and is sent to sign in."""
-    screen = world.tab(LEADER)
+def sign_up(world: World, who: str, name: str, *, shot: str | None = None) -> None:
+    """``who`` opens their own account at /team/sign-up and is sent to sign in."""
+    screen = world.tab(who)
     screen.go("/team/sign-up")
-    photograph(screen, "team-sign-up")
+    if shot:
+        photograph(screen, shot)
     page = screen.page
-    page.fill("input[name=login]", LEADER)  # type: ignore[attr-defined]
-    page.fill("input[name=name]", "韦新锐")  # type: ignore[attr-defined]
-    page.fill("input[name=email]", "lead@newcomer.example")  # type: ignore[attr-defined]
+    page.fill("input[name=login]", who)  # type: ignore[attr-defined]
+    page.fill("input[name=name]", name)  # type: ignore[attr-defined]
+    page.fill("input[name=email]", f"{who}@newcomer.example")  # type: ignore[attr-defined]
     page.fill("input[name=password]", PASSWORD)  # type: ignore[attr-defined]
     page.fill("input[name=again]", PASSWORD)  # type: ignore[attr-defined]
     submit_form(screen, "main form")
     assert "/sign-in" in page.url  # type: ignore[attr-defined]
-    world.huiyan.people[LEADER] = Person(LEADER, PASSWORD)
+    world.huiyan.people[who] = Person(who, PASSWORD)
+
+
+def own_record(screen: Screen, name: str, first17: str) -> None:
+    """A person's own record in the member fields (team/_member_fields.html)."""
+    page = screen.page
+    page.fill("input[name=person]", name)  # type: ignore[attr-defined]
+    page.select_option("select[name=id_type]", "id_card")  # type: ignore[attr-defined]
+    page.fill("input[name=id_number]", id_card(first17))  # type: ignore[attr-defined]
+    page.fill("input[name=organisation]", UNIVERSITY)  # type: ignore[attr-defined]
+
+
+def team_signs_up(world: World) -> None:
+    """A new leader opens their own account."""
+    sign_up(world, LEADER, "韦新锐", shot="team-sign-up")
 
 
 def team_registers(world: World) -> None:
@@ -171,10 +187,7 @@ def team_registers(world: World) -> None:
     page.fill("input[name=team_name]", TEAM_NAME)  # type: ignore[attr-defined]
     page.select_option("select[name=language]", "zh")  # type: ignore[attr-defined]
     page.select_option("select[name=entry]", f"{TRACK}:self_built")  # type: ignore[attr-defined]
-    page.fill("input[name=person]", "韦新锐")  # type: ignore[attr-defined]
-    page.select_option("select[name=id_type]", "id_card")  # type: ignore[attr-defined]
-    page.fill("input[name=id_number]", id_card("45010319990505003"))  # type: ignore[attr-defined]
-    page.fill("input[name=organisation]", UNIVERSITY)  # type: ignore[attr-defined]
+    own_record(screen, "韦新锐", "45010319990505003")
     page.set_input_files("input[name=identity_proof]", str(blank_pdf(world.work / "id.pdf")))  # type: ignore[attr-defined]
     submit_form(screen, "main form")
     found = re.search(r"registered=([0-9a-f-]{36})", page.url)  # type: ignore[attr-defined]
@@ -187,8 +200,21 @@ def team_registers(world: World) -> None:
     page.select_option("#tracks select[name=entry]", "2:self_owned")  # type: ignore[attr-defined]
     submit_form(screen, "#tracks form")
     assert page.locator("#tracks li").count() == 2  # type: ignore[attr-defined]
+    # a team has two people at least: the leader invites one, who signs up and accepts
+    page.fill("#members input[name=email]", f"{MEMBER}@newcomer.example")  # type: ignore[attr-defined]
+    submit_form(screen, "#members form")
+    sign_up(world, MEMBER, "陆新")
+    member = sign_in(world, MEMBER)
+    member.go("/team/accept")
+    photograph(member, "team-accept")
+    member.page.fill("input[name=token]", world.huiyan.token_for(f"{MEMBER}@newcomer.example"))  # type: ignore[attr-defined]
+    own_record(member, "陆新", "45010320000606004")
+    submit_form(member, "main form")
+    assert text(member, "h1") == TEAM_NAME
+    screen.go("/team/")
+    assert page.locator("#members tr").count() == 1 + 2  # type: ignore[attr-defined]
     submit_form(screen, "#review form")
-    assert page.get_attribute("#review .badge", "data-status") == "submitted"  # type: ignore[attr-defined]
+    assert page.get_attribute("#review .badge", "data-status") == "submitted", text(screen, "main")  # type: ignore[attr-defined]
     photograph(screen, "team-submitted")
 
 
@@ -305,7 +331,9 @@ def expert_grades_an_entry(world: World) -> None:
     assert pseudonym and pseudonym.startswith("T7-")
     with page.expect_navigation():  # type: ignore[attr-defined]
         rows.first.locator("a").click()
-    report = page.request.get(page.locator("a[target=_blank]").get_attribute("href"))  # type: ignore[attr-defined]
+    report = page.request.get(
+        world.live.url + page.locator("a[target=_blank]").get_attribute("href")
+    )  # type: ignore[attr-defined]
     assert report.status == 200 and report.body().startswith(b"%PDF")
     assert 'filename="' + pseudonym + '.pdf"' in report.headers["content-disposition"]
     photograph(screen, "expert-task")
