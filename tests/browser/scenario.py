@@ -337,8 +337,12 @@ def expert_grades_an_entry(world: World) -> None:
     assert report.status == 200 and report.body().startswith(b"%PDF")
     assert 'filename="' + pseudonym + '.pdf"' in report.headers["content-disposition"]
     photograph(screen, "expert-task")
+    # the framed report (Chromium's PDF viewer) loads after the page; let it settle first
+    page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
     for number in range(4):
-        page.check(f"input[name=grade_{number}][value='4']")  # type: ignore[attr-defined]
+        choice = page.locator(f"input[name=grade_{number}][value='4']")  # type: ignore[attr-defined]
+        choice.check()
+        assert choice.is_checked(), number
     page.fill("#rubric input[name=password]", world.huiyan.people[EXPERT].password)  # type: ignore[attr-defined]
     submit_form(screen, "#rubric form")
     assert page.locator("[data-graded]").count() == 1  # type: ignore[attr-defined]
