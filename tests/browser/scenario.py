@@ -28,7 +28,7 @@ from domain.messages import MESSAGES
 from scoring.baselines import bundle_path
 from tests.browser.harness import Live, Screen, open_screen, photograph
 from tests.cli.judging_contest import APPEAL_TIME, EXPERTS, JUDGING_TIME, TRACK, report_pdf
-from tests.flows import PASSWORD, ROUND_TIME, Huiyan, Person, blank_pdf
+from tests.flows import PASSWORD, ROUND_TIME, Huiyan, Person, blank_pdf, id_card
 
 # What each language calls the things the steps look for (the zh catalogues' translations).
 WORDS = {
@@ -132,13 +132,6 @@ def tar_gz(folder: Path) -> Path:
         packed.add(folder, arcname=folder.name)
     archive.write_bytes(buffer.getvalue())
     return archive
-
-
-def id_card(first17: str) -> str:
-    """A resident ID number with its check character (GB 11643)."""
-    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-    total = sum(int(digit) * weight for digit, weight in zip(first17, weights, strict=True))
-    return first17 + "10X98765432"[total % 11]
 
 
 # --- registration ------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import io
 import json
 import re
 import tarfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,19 +34,21 @@ from tests.cli.judging_contest import (
     prepare,
     report_pdf,
 )
-from tests.flows import PASSWORD, REGISTRATION_TIME, ROUND_TIME, Huiyan, Person, blank_pdf
+from tests.flows import (
+    PASSWORD,
+    REGISTRATION_TIME,
+    ROUND_TIME,
+    Huiyan,
+    Person,
+    blank_pdf,
+    id_card,
+)
+from tests.web.panel import scorer_as_installed
 from tests.web.site import Visitor, at, site
 
 pytestmark = pytest.mark.slow
 
 HOSTILE = "<script>alert(1)</script>"
-
-
-def id_card(first17: str) -> str:
-    """A resident ID number with its check character (GB 11643)."""
-    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-    total = sum(int(digit) * weight for digit, weight in zip(first17, weights, strict=True))
-    return first17 + "10X98765432"[total % 11]
 
 
 def tar_gz(folder: Path) -> bytes:
@@ -99,10 +102,11 @@ def member_record(number: str, organisation: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def contest(tmp_path_factory: pytest.TempPathFactory) -> JudgedContest:
+def contest(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JudgedContest]:
     work = tmp_path_factory.mktemp("team")
     huiyan = Huiyan(work / "home", f"sqlite:///{work / 'ledger.sqlite3'}")
-    return build(huiyan, work)
+    with scorer_as_installed():  # the sandbox's scorer, from a second worktree too
+        yield build(huiyan, work)
 
 
 def judge_and_publish(contest: JudgedContest) -> None:
