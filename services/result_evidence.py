@@ -20,6 +20,7 @@ from ledger.ledger import Ledger, LedgerError
 from ledger.rows import Entry
 from scoring.figures import ConfusionData, Figure, FrocData
 from services.judging_steps import JudgingDesk
+from services.ledger_view import RECEIPT_FORMAT
 
 SCORE_TOPICS = ("ScoreComputed", "ScoreSuperseded", "ScoreCorrected")
 
@@ -53,24 +54,25 @@ def _stored(entry: Entry) -> StoredEvent:
 
 
 def receipt(ledger: Ledger, entry: Entry) -> dict[str, Any]:
-    """The entry's receipt and, when the latest checkpoint includes it, its inclusion proof
-    (checked against the signed root before it is handed out); ``proof`` is None otherwise,
-    with the reason. The event's own bytes are left out: an expert's sheet names its expert,
-    whom the team never learns; the leaf hash is what the proof proves."""
+    """The entry's receipt in the public format (``huiyan-receipt/v1``, the one /ledger's
+    checker and ``services.ledger_view.check_receipt`` read), so that a team checks it there
+    as it downloaded it; beside it the entry's chain link and ledger signature. When the
+    latest checkpoint does not include the entry yet, the proof's fields are absent and
+    ``proof_missing`` says why. The event's own bytes are left out: an expert's sheet names
+    its expert, whom the team never learns; the leaf hash is what the proof proves."""
     shown: dict[str, Any] = {
-        "receipt": {
-            "position": entry.position,
-            "leaf_hash": entry.leaf_hash.hex(),
-            "prev_hash": entry.prev_hash.hex(),
-            "key_id": entry.key_id,
-            "signature": entry.signature.hex(),
-        },
+        "format": RECEIPT_FORMAT,
+        "position": entry.position,
+        "leaf_hash": entry.leaf_hash.hex(),
         "event": entry.topic.rsplit(".", 1)[-1],
+        "prev_hash": entry.prev_hash.hex(),
+        "key_id": entry.key_id,
+        "signature": entry.signature.hex(),
     }
     try:
-        shown["proof"] = ledger.inclusion_proof(entry.position).as_json()
+        shown.update(ledger.inclusion_proof(entry.position).as_json())
     except LedgerError as error:
-        shown["proof"], shown["proof_missing"] = None, str(error)
+        shown["proof_missing"] = str(error)
     return shown
 
 

@@ -201,6 +201,13 @@ def approved_team(huiyan: Huiyan) -> str:
     return team
 
 
+def id_card(first17: str) -> str:
+    """A resident ID number with its check character (GB 11643)."""
+    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    total = sum(int(digit) * weight for digit, weight in zip(first17, weights, strict=True))
+    return first17 + "10X98765432"[total % 11]
+
+
 def blank_pdf(path: Path) -> Path:
     writer = PdfWriter()
     writer.add_blank_page(width=595, height=842)

@@ -45,6 +45,15 @@ class Live:
         at(self.app, moment)
         return moment
 
+    def move(self, moment: str) -> str:
+        """Lets the contest's days pass: the clock jumps to ``moment`` (never back, so that a
+        code taken earlier stays earlier)."""
+        later = datetime.fromisoformat(moment)
+        assert later > self.clock, (moment, self.clock)
+        self.clock = later
+        at(self.app, moment)
+        return moment
+
 
 @dataclasses.dataclass
 class Screen:
@@ -70,6 +79,35 @@ def shoot(screen: Screen, name: str) -> Path:
         wide = screen.page.evaluate("document.documentElement.scrollWidth")  # type: ignore[attr-defined]
         assert wide <= NARROW, f"{name} ({screen.lang}) scrolls sideways: {wide} px wide"
     return path
+
+
+def photograph(screen: Screen, name: str, *, both_languages: bool = True) -> None:
+    """The page as it stands, at each width, then (switched with the header's language form,
+    which reloads it by GET) in the other language at each width, and switched back. A page
+    that answers a POST reads differently when fetched again: pass ``both_languages=False``
+    for it (it is shot in its own language at both widths)."""
+    page = screen.page
+    shown = "zh" if page.get_attribute("html", "lang").startswith("zh") else "en"  # type: ignore[attr-defined]
+    other = "en" if shown == "zh" else "zh"
+    for lang in (shown, other) if both_languages else (shown,):
+        if lang != shown:
+            switch_language(screen, lang)
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 900 if width > NARROW else 844})  # type: ignore[attr-defined]
+            shoot(dataclasses.replace(screen, lang=lang, width=width), name)
+    if both_languages:
+        switch_language(screen, shown)
+    page.set_viewport_size({"width": screen.width, "height": 900 if screen.width > NARROW else 844})  # type: ignore[attr-defined]
+
+
+def switch_language(screen: Screen, lang: str) -> None:
+    """The header's switch: it sets the session's language and brings the same page back."""
+    page = screen.page
+    with page.expect_navigation() as answer:  # type: ignore[attr-defined]
+        page.click(f"header button[name=language][value={lang}]")  # type: ignore[attr-defined]
+    assert answer.value is not None and answer.value.status < 400, page.url  # type: ignore[attr-defined]
+    expected = "zh-CN" if lang == "zh" else "en"
+    assert page.get_attribute("html", "lang") == expected, page.url  # type: ignore[attr-defined]
 
 
 def open_screen(chromium: object, live: Live, lang: str, width: int) -> Iterator[Screen]:

@@ -1,6 +1,6 @@
-"""The site in a real browser (Chromium, headless): the scenario's steps whose pages exist, the
-public pages in both languages at 1280 and 390 pixels, a privileged sign-in's code, and the
-content security policy stopping an injected script that escaping let through.
+"""The site in a real browser (Chromium, headless): the public pages in both languages at 1280
+and 390 pixels, a privileged sign-in's code, and the content security policy stopping an
+injected script that escaping let through. (The whole scenario: test_scenario.py.)
 
 Screenshots land in tests/artifacts/ (git-ignored). Slow-ish: one contest for the module.
 """
@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from tests.browser.harness import Screen, shoot
-from tests.browser.scenario import READY, WORDS, World
+from tests.browser.scenario import WORDS
 from tests.flows import EXAMPLES, REGISTRATION_TIME
 
 pytestmark = pytest.mark.slow
@@ -34,19 +34,6 @@ def test_the_public_pages_read_in_each_language_at_each_width(screen: Screen) ->
         )
         shoot(screen, f"public-{name}")
     assert screen.errors == []
-
-
-@pytest.mark.parametrize("lang, width", [("zh", 390), ("en", 1280)])
-def test_the_scenario_so_far(lang, width, chromium, live, registered) -> None:
-    """The scenario's ready steps (tests/browser/scenario.py), one language at each width."""
-    world = World(live, registered.huiyan, chromium, lang, width)
-    try:
-        for step in READY:
-            step(world)
-        for who, screen in world.screens.items():
-            assert screen.errors == [], (who, screen.errors)
-    finally:
-        world.close()
 
 
 def test_a_privileged_person_is_refused_without_the_current_code(wide: Screen, live,

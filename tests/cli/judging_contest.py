@@ -86,7 +86,9 @@ def member_names(team: str) -> list[str]:
     return names
 
 
-def enrol_panel(contest: JudgedContest) -> None:
+def enrol_panel(contest: JudgedContest, *, declaring_later: tuple[str, ...] = ()) -> None:
+    """The panel enrolled, each with the agreement signed and ties declared, except those in
+    ``declaring_later`` (who do both themselves, e.g. in the browser)."""
     huiyan, work = contest.huiyan, contest.work
     at = {"clock": REGISTRATION_TIME}
     agreement = work / "agreement.txt"
@@ -99,6 +101,8 @@ def enrol_panel(contest: JudgedContest) -> None:
         contest.ok(
             "expert", "enrol", login, "--field", "超声", "--organisation", organisation, **at
         )
+        if login in declaring_later:
+            continue
         contest.ok("expert", "sign-agreement", who=login, **at)
         ties = work / f"ties-{login}.yaml"
         ties.write_text(yaml.safe_dump({"organisations": ARBITER_TIES.get(login, [])},
@@ -106,15 +110,22 @@ def enrol_panel(contest: JudgedContest) -> None:
         contest.ok("expert", "declare", "--file", str(ties), who=login, **at)
 
 
-def build(huiyan: Huiyan, work: Path) -> JudgedContest:
-    """Up to published results; nothing appealed yet."""
+def build(
+    huiyan: Huiyan,
+    work: Path,
+    teams: tuple[str, ...] = TEAMS,
+    *,
+    declaring_later: tuple[str, ...] = (),
+) -> JudgedContest:
+    """Every team of ``teams`` approved in track 7, the panel enrolled (enrol_panel), the
+    track's hidden test set, and each team's baseline run and scored; nothing reviewed yet."""
     contest = JudgedContest(huiyan, work)
     at = {"clock": REGISTRATION_TIME}
     huiyan.account("organiser", "organiser")
     contest.ok("account", "create", "--login", "worker", "--role", "service", **at)
     contest.ok("contest", "create", "--file", str(EXAMPLES / "contest-2026.yaml"), **at)
     contest.ok("rules", "publish", "--file", str(EXAMPLES / "rules-2026.yaml"), **at)
-    for name in TEAMS:
+    for name in teams:
         team = form_team(huiyan, name)
         if name != "yongjiang":
             contest.ok("team", "enter", team, "--track", TRACK, "--group", "self_built",
@@ -123,7 +134,7 @@ def build(huiyan: Huiyan, work: Path) -> JudgedContest:
         contest.ok("review", "approve", team, **at)
         contest.teams[name] = team
         contest.secrets += [*member_names(name), team]
-    enrol_panel(contest)
+    enrol_panel(contest, declaring_later=declaring_later)
     contest.ok("testset", "add", "--track", TRACK, "--dir",
                str(make_dataset(7, 6, work / "testset-7", 0)))  # fmt: skip
     reports = {
@@ -140,7 +151,8 @@ def build(huiyan: Huiyan, work: Path) -> JudgedContest:
         (work / name).mkdir()
         (work / name / "report.pdf").write_bytes(reports[name].read_bytes())
         contest.submissions[name] = submit(huiyan, team, work / name)
-    assert contest.ok("dispatcher", "--once").startswith("dispatched 6 events")
+    dispatched = contest.ok("dispatcher", "--once")
+    assert dispatched.startswith(f"dispatched {2 * len(teams)} events"), dispatched
     return contest
 
 

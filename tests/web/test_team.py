@@ -13,6 +13,7 @@ import io
 import json
 import re
 import tarfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from ledger.ledger import Ledger
 from ledger.merkle import verify_inclusion
 from ledger.settings import Settings
 from scoring.baselines import bundle_path
+from services.ledger_view import check_receipt
 from tests.cli.judging_contest import (
     APPEAL_TIME,
     EXPERTS,
@@ -32,19 +34,21 @@ from tests.cli.judging_contest import (
     prepare,
     report_pdf,
 )
-from tests.flows import PASSWORD, REGISTRATION_TIME, ROUND_TIME, Huiyan, Person, blank_pdf
+from tests.flows import (
+    PASSWORD,
+    REGISTRATION_TIME,
+    ROUND_TIME,
+    Huiyan,
+    Person,
+    blank_pdf,
+    id_card,
+)
+from tests.web.panel import scorer_as_installed
 from tests.web.site import Visitor, at, site
 
 pytestmark = pytest.mark.slow
 
 HOSTILE = "<script>alert(1)</script>"
-
-
-def id_card(first17: str) -> str:
-    """A resident ID number with its check character (GB 11643)."""
-    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-    total = sum(int(digit) * weight for digit, weight in zip(first17, weights, strict=True))
-    return first17 + "10X98765432"[total % 11]
 
 
 def tar_gz(folder: Path) -> bytes:
@@ -98,10 +102,11 @@ def member_record(number: str, organisation: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def contest(tmp_path_factory: pytest.TempPathFactory) -> JudgedContest:
+def contest(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JudgedContest]:
     work = tmp_path_factory.mktemp("team")
     huiyan = Huiyan(work / "home", f"sqlite:///{work / 'ledger.sqlite3'}")
-    return build(huiyan, work)
+    with scorer_as_installed():  # the sandbox's scorer, from a second worktree too
+        yield build(huiyan, work)
 
 
 def judge_and_publish(contest: JudgedContest) -> None:
@@ -310,9 +315,10 @@ def test_a_team_from_sign_up_to_appeal(contest: JudgedContest) -> None:
     settings = Settings.from_env({**huiyan.env, "HUIYAN_CLOCK": JUDGING_TIME})
     keys = Ledger.from_settings(settings).verifier_keys()
     for path, position in receipts:
-        shown = json.loads(leader.get(path).data)
-        proof = shown["proof"]
-        assert proof["position"] == int(position) == shown["receipt"]["position"]
+        proof = json.loads(leader.get(path).data)
+        # the public format, which /ledger's checker reads as it is downloaded
+        assert proof["format"] == "huiyan-receipt/v1" and proof["position"] == int(position)
+        assert check_receipt(proof, keys).position == int(position)
         root = parse_note(proof["checkpoint"], keys).checkpoint.root_hash
         verify_inclusion(
             bytes.fromhex(proof["leaf_hash"]),
