@@ -66,7 +66,17 @@ _IMAGE_ID = re.compile(r"sha256:[0-9a-f]{64}")
 _DETAIL_CAP = 1000
 _DEBUG_PROBLEMS_CAP = 100
 MAX_RECORDED_PROBLEMS = 50  # of a validation report, in its event; the rest by hash
-_AGGREGATE_KEYS = ("track", "track_name", "rules", "scoring_code", "cases", "gates", "primary")
+# "curves": the ROC curves' summaries (scoring/curves.py), points over groups of cases and no case.
+_AGGREGATE_KEYS = (
+    "track",
+    "track_name",
+    "rules",
+    "scoring_code",
+    "cases",
+    "gates",
+    "primary",
+    "curves",
+)
 
 
 class Status(StrEnum):
@@ -885,7 +895,8 @@ def score_view(score: dict[str, Any] | None) -> dict[str, Any] | None:
         return None
     breakdown = score["breakdown"]
     shown = {
-        key: breakdown.get(key) for key in ("track", "track_name", "primary", "metrics", "gates")
+        key: breakdown.get(key)
+        for key in ("track", "track_name", "primary", "metrics", "gates", "curves")
     }
     cases = breakdown.get("cases")
     return {

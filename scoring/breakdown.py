@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from scoring import gates
-from scoring.figures import Figure
+from scoring.curves import roc_summary
+from scoring.figures import Figure, RocData
 from scoring.rules import Rules
 from scoring.tracks import track_module
 from scoring.validation import CaseSet, load_predictions, load_truth, scored_pairs
@@ -95,6 +96,8 @@ def score_track(
         "per_case": result.cases,
     }
     figures = (*authenticity_figures, *conformity_figures, *result.figures)
+    # The curves' summaries, not their cases, are what a team may see (scoring/curves.py).
+    breakdown["curves"] = [roc_summary(f) for f in figures if isinstance(f, RocData)]
     return Scored(breakdown, figures)
 
 

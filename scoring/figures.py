@@ -16,6 +16,17 @@ class RocData:
 
 
 @dataclass(frozen=True)
+class RocCurveData:
+    """A ROC curve as its summary records it (`scoring.curves`): a few (fpr, tpr) points and
+    the AUC, without the per-case values a `RocData` holds, so it may leave the sandbox."""
+
+    name: str
+    fpr: tuple[float, ...]
+    tpr: tuple[float, ...]
+    auc: float | None
+
+
+@dataclass(frozen=True)
 class FrocData:
     name: str
     fps_per_case: tuple[float, ...]
@@ -31,4 +42,4 @@ class ConfusionData:
     matrix: tuple[tuple[int, ...], ...]  # rows: truth, columns: prediction
 
 
-Figure = RocData | FrocData | ConfusionData
+Figure = RocData | RocCurveData | FrocData | ConfusionData

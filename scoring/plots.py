@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt  # noqa: E402 - the backend must be chosen first
 import numpy as np  # noqa: E402
 from sklearn.metrics import roc_curve  # noqa: E402
 
-from scoring.figures import ConfusionData, Figure, FrocData, RocData  # noqa: E402
+from scoring.figures import ConfusionData, Figure, FrocData, RocCurveData, RocData  # noqa: E402
 
 _SIZE = (4.0, 4.0)
 _DPI = 100
@@ -31,6 +31,8 @@ def render(figure: Figure) -> bytes:
     try:
         if isinstance(figure, RocData):
             _roc(axes, figure)
+        elif isinstance(figure, RocCurveData):
+            _roc_curve(axes, figure)
         elif isinstance(figure, FrocData):
             _froc(axes, figure)
         else:
@@ -61,6 +63,24 @@ def _roc(axes, figure: RocData) -> None:
     else:
         fpr, tpr, _ = roc_curve(np.asarray(figure.y_true), np.asarray(figure.y_score))
         axes.plot(fpr, tpr, drawstyle="steps-post")
+    _roc_axes(axes)
+
+
+def _roc_curve(axes, figure: RocCurveData) -> None:
+    """A recorded curve summary: its points joined by straight lines (each spans a group of
+    cases, scoring/curves.py), the AUC computed from every case in the legend."""
+    axes.plot([0, 1], [0, 1], linestyle=":", color="grey")
+    if figure.auc is None or len(figure.fpr) < 2:
+        axes.text(0.5, 0.5, "undefined: one class only", ha="center")
+    else:
+        axes.plot(figure.fpr, figure.tpr, marker=".", label=f"AUC {figure.auc:.3f}")
+        axes.legend(loc="lower right")
+        if len(figure.fpr) == 2:
+            axes.text(0.5, 0.1, "too few cases for more points", ha="center")
+    _roc_axes(axes)
+
+
+def _roc_axes(axes) -> None:
     axes.set(xlim=(0, 1), ylim=(0, 1.02), xlabel="false positive rate", ylabel="sensitivity")
 
 

@@ -18,7 +18,7 @@ from eventsourcing.persistence import StoredEvent
 from domain.judging_read_models import ReviewListing
 from ledger.ledger import Ledger, LedgerError
 from ledger.rows import Entry
-from scoring.figures import ConfusionData, Figure, FrocData
+from scoring.figures import ConfusionData, Figure, FrocData, RocCurveData
 from services.judging_steps import JudgingDesk
 from services.ledger_view import RECEIPT_FORMAT
 
@@ -78,9 +78,9 @@ def receipt(ledger: Ledger, entry: Entry) -> dict[str, Any]:
 
 def recorded_figures(score: dict[str, Any] | None) -> list[Figure]:
     """The figures a recorded score's aggregates allow: every confusion matrix (the track's,
-    a gate's) and the FROC operating points. A ROC curve needs every case's score, which the
-    record keeps only as the sandbox's inputs, so it is not drawn here (its AUROC is a number
-    among the metrics)."""
+    a gate's), the FROC operating points and every ROC curve's summary (scoring/curves.py:
+    points over groups of cases and the AUC; the per-case scores stay in the sandbox's inputs).
+    A score recorded before the summaries existed has no curves, and draws none."""
     if score is None:
         return []
     figures: list[Figure] = []
@@ -95,7 +95,26 @@ def recorded_figures(score: dict[str, Any] | None) -> list[Figure]:
             if points and all(rate > 0 for rate, _ in points):
                 rates, at = tuple(r for r, _ in points), tuple(s for _, s in points)
                 figures.append(FrocData(name.rsplit(".", 1)[0] + ".froc", rates, at, rates, at))
+    curves = score.get("curves")
+    for curve in curves if isinstance(curves, list) else []:
+        if _roc_curve(curve):
+            points = (tuple(map(float, curve["fpr"])), tuple(map(float, curve["tpr"])))
+            auc = None if curve["auc"] is None else float(curve["auc"])
+            figures.append(RocCurveData(curve["name"], *points, auc))
     return figures
+
+
+def _roc_curve(curve: Any) -> bool:
+    return (
+        isinstance(curve, dict)
+        and curve.get("kind") == "roc"
+        and isinstance(curve.get("name"), str)
+        and isinstance(curve.get("fpr"), list)
+        and isinstance(curve.get("tpr"), list)
+        and len(curve["fpr"]) == len(curve["tpr"])
+        and all(_number(v) for v in curve["fpr"] + curve["tpr"])
+        and (curve.get("auc") is None or _number(curve.get("auc")))
+    )
 
 
 def _walk(path: str, value: Any) -> list[tuple[str, Any]]:

@@ -179,6 +179,7 @@ BREAKDOWN = {
     "primary": {"name": "cpm", "value": 0.75},
     "metrics": {"cpm": 0.75, "sneaky": {"c0003": 0.1, "overall": 0.5}},
     "per_case": {"c0001": {"hit": 1}, "c0002": {"hit": 0}, "c0003": {"hit": 1}},
+    "curves": [{"name": "roc", "kind": "roc", "fpr": [0, 0.5, 1], "tpr": [0, 1, 1], "auc": 0.9}],
 }
 
 
@@ -428,6 +429,8 @@ def test_the_team_sees_metrics_never_cases_or_logs(desk, team_id):
     assert "log" not in view
     assert view["score"]["primary"] == {"name": "cpm", "value": 0.75}
     assert view["score"]["metrics"]["sneaky"] == {"overall": 0.5}
+    assert view["score"]["curves"] == BREAKDOWN["curves"]  # summaries, kept by the event
+    assert desk.submission(submission_id).score["breakdown"]["curves"] == BREAKDOWN["curves"]
     assert view["inference"]["cases"] == 3 and view["inference"]["median_case_seconds"] == 2.5
 
 
