@@ -33,6 +33,7 @@ from web.security import limiter
 blueprint = Blueprint("public", __name__)
 
 RECEIPT_CHECKS_PER_MINUTE = "20 per minute"
+LINES_PER_PAGE = 100  # a track of a thousand teams reads, and loads, a page at a time
 
 # What each outcome of a receipt check means (the codes of services/ledger_view.py and
 # static/receipt.js); the page hands them to the script as data-msg-<code>.
@@ -92,18 +93,25 @@ def leaderboard() -> Any:
     chosen = next((t for t in tracks if t["id"] == wanted), None) or next(
         (t for t in tracks if t["published"]), tracks[0] if tracks else None
     )
-    board = None
+    board, pages = None, 1
     if chosen is not None and chosen["published"]:
         try:
             board = jd.leaderboard(contest.id, chosen["id"])
         except ServiceRefused:  # no rules in force: nothing can have been published
             board = None
+    page = max(request.args.get("page", 1, type=int), 1)
+    if board is not None:
+        pages = max(1, -(-len(board["lines"]) // LINES_PER_PAGE))
+        page = min(page, pages)
+        board = {**board, "lines": board["lines"][(page - 1) * LINES_PER_PAGE :][:LINES_PER_PAGE]}
     return render_template(
         "public/leaderboard.html",
         contest={"name": _named(contest.name), "slug": contest.slug, "several": len(contests) > 1},
         tracks=tracks,
         chosen=chosen,
         board=board,
+        page=page,
+        pages=pages,
     )
 
 

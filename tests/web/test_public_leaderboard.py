@@ -89,3 +89,17 @@ def test_the_leaderboard_shows_only_what_was_published(graded: JudgedContest) ->
     # the other tracks still say so
     other = Visitor(app).text("/leaderboard?track=1")
     assert "data-not-published" in other and not lines(other, "1")
+
+
+def test_a_long_leaderboard_reads_a_page_at_a_time(graded: JudgedContest, monkeypatch) -> None:
+    """Lines are shown a page at a time (here two to a page): together the pages hold every
+    line once, in order; a page past the last shows the last."""
+    import web.public
+
+    publish(graded, "ranks")
+    monkeypatch.setattr(web.public, "LINES_PER_PAGE", 2)
+    visitor = Visitor(site(graded.huiyan, JUDGING_TIME))
+    first, second = (lines(visitor.text(f"/leaderboard?track={TRACK}&page={n}")) for n in (1, 2))
+    assert [row[0] for row in first] == ["1", "2"] and [row[0] for row in second] == ["3"]
+    assert lines(visitor.text(f"/leaderboard?track={TRACK}&page=9")) == second
+    assert 'data-page="2"' in visitor.text(f"/leaderboard?track={TRACK}")
