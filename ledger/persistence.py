@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from uuid import UUID
 
+import sqlalchemy as sa
 from eventsourcing.persistence import AggregateRecorder, StoredEvent
 from eventsourcing.utils import Environment
 from eventsourcing_sqlalchemy import factory as sqlalchemy_factory
@@ -144,6 +145,19 @@ class ChainingRecorderMixin:
         super().create_table()  # type: ignore[misc]
         # Put a new SQLite file in WAL now, before several processes start writing to it.
         self.datastore.init_sqlite_wal_mode()
+        # The notification log read by topic (an aggregate kind's ids, a projection's events)
+        # walks this index instead of the whole log; idempotent, built once on an old ledger.
+        engine = self.datastore.engine
+        assert engine is not None
+        quote = engine.dialect.identifier_preparer.quote
+        table = self.events_table_name
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    f"CREATE INDEX IF NOT EXISTS {quote(table + '_topic_id')} "
+                    f"ON {quote(table)} (topic, id)"
+                )
+            )
 
     def append(self, stored_events: Sequence[StoredEvent]) -> list[Receipt]:
         """Insert events in one transaction and return their receipts."""

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -179,8 +180,16 @@ def catch_up(
 ) -> int:
     """Process every notification of the projection's topics after the tracked position, up
     to the head, including events appended while it runs (a job run in this process); return
-    how many events were processed."""
+    how many events were processed.
+
+    A read that finds the log's head and the view's position where this process last left
+    them returns at once: nothing was appended since and nobody reset the view, so there is
+    nothing to take the view's lock for (a web server's reads would otherwise queue on it, one
+    write transaction each)."""
     view: TrackingRecorder = projection.view
+    head = app.recorder.max_notification_id() or 0
+    if _caught_up.get(view) == (head, view.max_tracking_id(name) or 0):
+        return 0
     topics = list(projection.topics)
     processed = 0
     while True:
@@ -192,7 +201,14 @@ def catch_up(
             count = _process_page(projection, app, name, last, page, topics)
         processed += count
         if not count:  # events appended while a page ran are read before returning
+            _caught_up[view] = (head, view.max_tracking_id(name) or 0)
             return processed
+
+
+# Where this process last left each view: (the log's head then, the view's position then).
+_caught_up: weakref.WeakKeyDictionary[TrackingRecorder, tuple[int, int]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _process_page(
