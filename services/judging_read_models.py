@@ -295,6 +295,15 @@ class SQLJudging(SQLView, JudgingView):
             row = session.execute(self._review_by_id, {"ident": review_id}).first()
         return None if row is None else _review(row)
 
+    def review_of_submission(self, submission_id: UUID) -> ReviewListing | None:
+        """The review of one entry (a team's own results page asks for its entry only)."""
+        table = self.review_rows
+        with self.transaction(commit=False) as session:
+            row = session.execute(
+                select(table).where(table.c.submission_id == submission_id)
+            ).first()
+        return None if row is None else _review(row)
+
     def reviews(self, contest_id: UUID, track: int | None = None) -> list[ReviewListing]:
         table = self.review_rows
         query = select(table).where(table.c.contest_id == contest_id)

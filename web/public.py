@@ -11,12 +11,24 @@ check runs in the browser (static/receipt.js); the same check on the server
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from typing import Any
 
-from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
@@ -25,7 +37,7 @@ from services.errors import ServiceRefused
 from services.ledger_view import MAX_RECEIPT_BYTES, ReceiptInvalid
 from web.access import PUBLIC, admits
 from web.compliance import the_ledger
-from web.context import judging_desk
+from web.context import judging_desk, services
 from web.i18n import LANGUAGES
 from web.i18n import language as page_language
 from web.security import limiter
@@ -73,14 +85,35 @@ def language() -> Any:
 @admits(PUBLIC)
 def leaderboard() -> Any:
     """One track's published leaderboard (``?track=N``; by default the first published one),
-    with a link to every track of the contest and whether it is published. One board per
-    request: the page costs the same however many tracks there are."""
+    a hundred lines a page, with a link to every track of the contest and whether it is
+    published.
+
+    Everything the board shows follows from the ledger's events, so the rendered board is kept
+    per (ledger head, contest, track, page, language): until an event is appended, a read
+    costs one query for the head. The page around it (the header's forms, with this visitor's
+    CSRF token) is rendered for each request."""
+    head = services().registration.recorder.max_notification_id() or 0
+    slug = request.args.get("contest", "")[:100]
+    track = request.args.get("track", type=int)
+    page = max(request.args.get("page", 1, type=int), 1)
+    key = (head, slug, track, page, page_language())
+    kept = current_app.extensions.setdefault("huiyan_boards", _Kept(256))
+    board = kept.get(key)
+    if board is None:
+        board = Markup(
+            render_template("public/leaderboard_board.html", **_board(slug, track, page))
+        )
+        kept.put(key, board)
+    return render_template("public/leaderboard.html", board=board)
+
+
+def _board(slug: str, wanted: int | None, page: int) -> dict[str, Any]:
     jd = judging_desk()
     reads = jd.reads().judging
     contests = jd.desk.app.contests()
     if not contests:
-        return render_template("public/leaderboard.html", contest=None, tracks=[], board=None)
-    contest = _chosen_contest(contests)
+        return {"contest": None, "tracks": [], "chosen": None, "board": None, "page": 1, "pages": 1}
+    contest = next((c for c in contests if c.slug == slug), contests[-1])
     tracks = [
         {
             "id": track["id"],
@@ -89,7 +122,6 @@ def leaderboard() -> Any:
         }
         for track in contest.tracks
     ]
-    wanted = request.args.get("track", type=int)
     chosen = next((t for t in tracks if t["id"] == wanted), None) or next(
         (t for t in tracks if t["published"]), tracks[0] if tracks else None
     )
@@ -99,26 +131,40 @@ def leaderboard() -> Any:
             board = jd.leaderboard(contest.id, chosen["id"])
         except ServiceRefused:  # no rules in force: nothing can have been published
             board = None
-    page = max(request.args.get("page", 1, type=int), 1)
     if board is not None:
         pages = max(1, -(-len(board["lines"]) // LINES_PER_PAGE))
         page = min(page, pages)
         board = {**board, "lines": board["lines"][(page - 1) * LINES_PER_PAGE :][:LINES_PER_PAGE]}
-    return render_template(
-        "public/leaderboard.html",
-        contest={"name": _named(contest.name), "slug": contest.slug, "several": len(contests) > 1},
-        tracks=tracks,
-        chosen=chosen,
-        board=board,
-        page=page,
-        pages=pages,
-    )
+    return {
+        "contest": {"name": _named(contest.name), "slug": contest.slug,
+                    "several": len(contests) > 1},
+        "tracks": tracks,
+        "chosen": chosen,
+        "board": board,
+        "page": page,
+        "pages": pages,
+    }  # fmt: skip
 
 
-def _chosen_contest(contests: list[Any]) -> Any:
-    """``?contest=SLUG``, else the latest contest."""
-    slug = request.args.get("contest", "")
-    return next((c for c in contests if c.slug == slug), contests[-1])
+class _Kept:
+    """The last few rendered boards of one application, shared by a worker's threads."""
+
+    def __init__(self, size: int) -> None:
+        self.size, self.lock = size, threading.Lock()
+        self.items: OrderedDict[tuple[Any, ...], Markup] = OrderedDict()
+
+    def get(self, key: tuple[Any, ...]) -> Markup | None:
+        with self.lock:
+            found = self.items.get(key)
+            if found is not None:
+                self.items.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[Any, ...], value: Markup) -> None:
+        with self.lock:
+            self.items[key] = value
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
 
 
 def _named(names: dict[str, str]) -> str:

@@ -47,14 +47,7 @@ def _result(track: int) -> tuple[dict[str, Any], list[Entry]]:
     result = jd.team_results(contest_id, track, team_id)
     if result.get("submission") is None:
         return result, []
-    review = next(
-        (
-            r
-            for r in jd.reads().judging.reviews(contest_id, track)
-            if r.submission_id == result["submission"]
-        ),
-        None,
-    )
+    review = jd.reads().judging.review_of_submission(result["submission"])
     return result, score_entries(jd, result["submission"], review)
 
 
