@@ -30,7 +30,7 @@ from services import arbitration
 from services.judging_steps import JudgingDesk, appeals_for
 from services.refusals import REFUSALS
 from web.access import admits
-from web.context import desk, judging_desk
+from web.context import desk, judging_desk, kept_pages, ledger_head
 from web.errors import refusal
 from web.panel import as_json, refused_here
 from web.signing import SignForm, signer
@@ -193,10 +193,16 @@ def rescore(appeal_id: UUID) -> Any:
 @admits(Role.ARBITRATOR)
 def timeline(appeal_id: UUID) -> Any:
     """The matter's events in ledger order with the status of each signature (``appeal
-    replay``)."""
+    replay``). The replay is kept per ledger head (a matter holds whole publications, costly to
+    decode); who may see it is checked on every request."""
     jd = judging_desk()
     _appeal(jd, appeal_id)
-    lines = arbitration.replay(jd, current_user.actor, appeal_id)
+    arbitration.arbitrating(jd, current_user.actor, appeal_id)
+    kept, key = kept_pages("timelines", 64), (ledger_head(), appeal_id)
+    lines = kept.get(key)
+    if lines is None:
+        lines = arbitration.replay(jd, current_user.actor, appeal_id)
+        kept.put(key, lines)
     desk().record_access(current_user.actor, "read.timeline", appeal_id, "ok")
     return render_template("arbitrator/timeline.html", appeal_id=appeal_id, lines=lines)
 

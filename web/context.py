@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any
 
 from flask import current_app, g, request
 
@@ -100,3 +103,35 @@ def web_secret(settings: Settings) -> str:
         with contextlib.suppress(FileExistsError):  # another worker made it first: theirs
             write_atomically(path, secrets.token_hex(32).encode(), exclusive=True)
     return path.read_text().strip()
+
+
+class Kept:
+    """The last few rendered pages (or their parts) of one application, shared by a worker's
+    threads. A key holds the ledger's head, so nothing kept outlives the events it shows."""
+
+    def __init__(self, size: int) -> None:
+        self.size, self.lock = size, threading.Lock()
+        self.items: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+
+    def get(self, key: tuple[Any, ...]) -> Any | None:
+        with self.lock:
+            found = self.items.get(key)
+            if found is not None:
+                self.items.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[Any, ...], value: Any) -> None:
+        with self.lock:
+            self.items[key] = value
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+def kept_pages(name: str, size: int = 256) -> Kept:
+    """This application's store of kept pages called ``name``."""
+    return current_app.extensions.setdefault(f"huiyan_kept_{name}", Kept(size))
+
+
+def ledger_head() -> int:
+    """The position of the ledger's last event: what every kept page's key holds."""
+    return services().registration.recorder.max_notification_id() or 0

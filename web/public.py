@@ -11,13 +11,10 @@ check runs in the browser (static/receipt.js); the same check on the server
 from __future__ import annotations
 
 import json
-import threading
-from collections import OrderedDict
 from typing import Any
 
 from flask import (
     Blueprint,
-    current_app,
     jsonify,
     redirect,
     render_template,
@@ -37,7 +34,7 @@ from services.errors import ServiceRefused
 from services.ledger_view import MAX_RECEIPT_BYTES, ReceiptInvalid
 from web.access import PUBLIC, admits
 from web.compliance import the_ledger
-from web.context import judging_desk, services
+from web.context import judging_desk, kept_pages, ledger_head
 from web.i18n import LANGUAGES
 from web.i18n import language as page_language
 from web.security import limiter
@@ -92,12 +89,12 @@ def leaderboard() -> Any:
     per (ledger head, contest, track, page, language): until an event is appended, a read
     costs one query for the head. The page around it (the header's forms, with this visitor's
     CSRF token) is rendered for each request."""
-    head = services().registration.recorder.max_notification_id() or 0
+    head = ledger_head()
     slug = request.args.get("contest", "")[:100]
     track = request.args.get("track", type=int)
     page = max(request.args.get("page", 1, type=int), 1)
     key = (head, slug, track, page, page_language())
-    kept = current_app.extensions.setdefault("huiyan_boards", _Kept(256))
+    kept = kept_pages("boards")
     board = kept.get(key)
     if board is None:
         board = Markup(
@@ -144,27 +141,6 @@ def _board(slug: str, wanted: int | None, page: int) -> dict[str, Any]:
         "page": page,
         "pages": pages,
     }  # fmt: skip
-
-
-class _Kept:
-    """The last few rendered boards of one application, shared by a worker's threads."""
-
-    def __init__(self, size: int) -> None:
-        self.size, self.lock = size, threading.Lock()
-        self.items: OrderedDict[tuple[Any, ...], Markup] = OrderedDict()
-
-    def get(self, key: tuple[Any, ...]) -> Markup | None:
-        with self.lock:
-            found = self.items.get(key)
-            if found is not None:
-                self.items.move_to_end(key)
-            return found
-
-    def put(self, key: tuple[Any, ...], value: Markup) -> None:
-        with self.lock:
-            self.items[key] = value
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
 
 
 def _named(names: dict[str, str]) -> str:

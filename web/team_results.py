@@ -22,11 +22,11 @@ from ledger.rows import Entry
 from scoring.plots import render
 from services.appeal_filing import file_appeal
 from services.arbitration import REASONS_LIMIT, appeal_view, reasons, require_readable
-from services.judging_steps import appeals_for
+from services.judging_steps import JudgingDesk, appeals_for
 from services.refusals import REFUSALS
 from services.result_evidence import receipt, recorded_figures, score_entries
 from web.access import admits
-from web.context import judging_desk
+from web.context import judging_desk, kept_pages, ledger_head
 from web.signing import SignForm, signer
 from web.team import blueprint, form_problems, received_pdfs, refused
 
@@ -43,6 +43,18 @@ def _result(track: int) -> tuple[dict[str, Any], list[Entry]]:
     jd = judging_desk()
     team_id, acting = current_user.team_id, current_user.actor
     jd.desk.require_read(acting, team_id, "read.results", "a team's results")
+    # Kept per ledger head: nothing in it changes until an event is appended.
+    kept, key = kept_pages("results", 512), (ledger_head(), team_id, track)
+    found = kept.get(key)
+    if found is None:
+        found = _result_afresh(jd, team_id, track)
+        kept.put(key, found)
+    return found
+
+
+def _result_afresh(
+    jd: JudgingDesk, team_id: UUID, track: int
+) -> tuple[dict[str, Any], list[Entry]]:
     contest_id = jd.judging.team(team_id).contest_id
     result = jd.team_results(contest_id, track, team_id)
     if result.get("submission") is None:
