@@ -36,9 +36,8 @@ def demo(tmp_path_factory) -> Huiyan:
     assert played.exit_code == 0, played.output
     home = work / "home"
     huiyan = Huiyan(home, f"sqlite:///{home / 'huiyan.sqlite3'}")
-    credentials = dict(
-        line.split(": ", 1) for line in (home / "demo-credentials.txt").read_text().splitlines()
-    )
+    lines = (home / "demo-credentials.txt").read_text().splitlines()
+    credentials = dict(line.split(": ", 1) for line in lines if ": " in line)  # the organiser's
     huiyan.people["organiser"] = Person("organiser", credentials["password"], credentials["totp"])
     (work / "ledger.vkeys").write_text(huiyan.ok("ledger", "keys", clock=LATER) + "\n")
     return huiyan
