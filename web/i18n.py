@@ -11,6 +11,7 @@ source; nothing compiled is committed).
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -35,6 +36,7 @@ def init(app: Flask, settings: Settings) -> None:
         default_translation_directories=";".join(str(path) for path in compiled),
     )
     app.jinja_env.globals["current_language"] = language
+    app.jinja_env.globals["page_to_return_to"] = page_to_return_to
 
 
 def compile_catalogues(cache: Path) -> list[Path]:
@@ -80,3 +82,14 @@ def _team_language() -> str | None:
         return services().registration.team(current_user.team_id).language
     except DomainError:  # a team not found is simply no preference
         return None
+
+
+def page_to_return_to() -> str:
+    """Where the language switch brings the person back: this page, or, when this page
+    answers a form (a POST-only address), the page the form was on."""
+    if request.method == "GET":
+        return request.full_path.rstrip("?")
+    came_from = urlsplit(request.referrer or "")
+    if came_from.netloc != request.host or not came_from.path.startswith("/"):
+        return "/"
+    return came_from.path + (f"?{came_from.query}" if came_from.query else "")

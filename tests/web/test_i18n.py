@@ -53,3 +53,18 @@ def test_a_string_means_one_thing_in_every_part_of_the_site() -> None:
                     seen.setdefault(message.id, {})[path.parts[-4]] = str(message.string)
     differing = {text: parts for text, parts in seen.items() if len(set(parts.values())) > 1}
     assert differing == {}
+
+
+def test_the_switch_on_a_page_that_answers_a_form_returns_to_the_form(registered) -> None:
+    """A page that answers a POST (a receipt checked) has no address of its own to come back
+    to: the switch brings the person back to the page the form was on."""
+    import re
+
+    visitor = Visitor(registered.app)
+    answer = visitor.submit("/ledger", {"receipt": "{}"}, action="/ledger/receipt",
+                            headers={"Referer": "http://localhost/ledger?x=1"})  # fmt: skip
+    shown = re.search(r'name="next" value="([^"]*)"', answer.get_data(as_text=True))
+    assert shown and shown.group(1) == "/ledger?x=1"
+    elsewhere = visitor.submit("/ledger", {"receipt": "{}"}, action="/ledger/receipt",
+                               headers={"Referer": "https://evil.example/x"})  # fmt: skip
+    assert 'name="next" value="/"' in elsewhere.get_data(as_text=True)
