@@ -44,6 +44,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("cli.appeals", "appeal"),
     ("cli.final", "final"),
     ("cli.serve", "serve_command"),
+    ("cli.health", "health"),
 )
 
 

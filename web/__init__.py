@@ -30,6 +30,7 @@ BLUEPRINTS = (
     "web.arbitrator",
     "web.compliance",
     "web.organiser",
+    "web.health",
 )
 
 
