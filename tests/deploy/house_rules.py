@@ -39,7 +39,15 @@ def house_problems(spec: dict[str, Any], *, sandbox: bool) -> list[str]:
     own in huiyan-sandbox), a read-only root with an emptyDir /tmp, no token, sized pods."""
     pod = spec.get("securityContext") or {}
     found = []
-    expected = {"runAsNonRoot": True, "runAsUser": UID, "runAsGroup": UID, "fsGroup": UID}
+    expected = {
+        "runAsNonRoot": True,
+        "runAsUser": UID,
+        "runAsGroup": UID,
+        "fsGroup": UID,
+        # kubelet's recursive change would give group 10001 every file, master.key included,
+        # which huiyan then refuses (ledger/kms.py); only an unprepared volume's root is changed
+        "fsGroupChangePolicy": "OnRootMismatch",
+    }
     found += [f"pod {k} is not {v}" for k, v in expected.items() if pod.get(k) != v]
     seccomp = SANDBOX_SECCOMP if sandbox else {"type": "RuntimeDefault"}
     if pod.get("seccompProfile") != seccomp:

@@ -489,6 +489,11 @@ MUTATIONS = {
         lambda s: _container(s)["securityContext"].update(readOnlyRootFilesystem=False),
         "postgres: the root filesystem is not read-only",
     ),
+    "recursive ownership change": (
+        "dispatcher",
+        lambda s: s["securityContext"].pop("fsGroupChangePolicy"),
+        "pod fsGroupChangePolicy is not OnRootMismatch",
+    ),
     "token mounted": (
         "verify",
         lambda s: s.update(automountServiceAccountToken=True),
