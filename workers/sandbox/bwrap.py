@@ -42,7 +42,7 @@ class Layout:
     uid: int
     gid: int
     environment: Mapping[str, str]
-    gpu_index: str | None = None
+    gpu_node: str | None = None  # the /dev/nvidiaN of the one GPU the model may use
     info_fd: int | None = None  # bubblewrap writes to it once the sandbox is set up
     extra_inputs: tuple[tuple[Path, str], ...] = ()  # (host path, path inside), read-only
 
@@ -138,7 +138,7 @@ def _outside_usr(roots: Sequence[Path]) -> list[Path]:
 
 
 def _gpu_devices(layout: Layout) -> list[str]:
-    if layout.gpu_index is None:
+    if layout.gpu_node is None:
         return []
-    nodes = [*_GPU_SHARED, f"/dev/nvidia{layout.gpu_index}"]
+    nodes = [*_GPU_SHARED, layout.gpu_node]
     return [arg for node in nodes if os.path.exists(node) for arg in ("--dev-bind", node, node)]

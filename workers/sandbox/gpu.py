@@ -12,6 +12,31 @@ import logging
 log = logging.getLogger(__name__)
 
 
+def device_node(gpu: str) -> str:
+    """The ``/dev/nvidiaN`` node of the GPU that CUDA and NVML call ``gpu`` (an index or a
+    UUID). N is the device's minor number, not its index: a container or pod given one GPU
+    sees it as index 0 while its node keeps the host's number (``/dev/nvidia3``), and even on a
+    bare host the two orders may differ. Without NVML (no driver: a CPU host) the index is the
+    only guess there is."""
+    try:
+        import pynvml
+
+        pynvml.nvmlInit()
+    except Exception:  # NVML raises its own error tree; any failure means "no driver here"
+        return f"/dev/nvidia{gpu}"
+    try:
+        handle = (
+            pynvml.nvmlDeviceGetHandleByIndex(int(gpu))
+            if gpu.isdigit()
+            else pynvml.nvmlDeviceGetHandleByUUID(gpu)
+        )
+        return f"/dev/nvidia{pynvml.nvmlDeviceGetMinorNumber(handle)}"
+    except Exception:  # an index or UUID this driver does not know
+        return f"/dev/nvidia{gpu}"
+    finally:
+        pynvml.nvmlShutdown()
+
+
 class GpuMemoryProbe:
     def __init__(self, device: str | None) -> None:
         """``device`` is None on CPU-only runs; the probe then reports None."""

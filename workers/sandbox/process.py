@@ -43,7 +43,7 @@ from workers.sandbox.contract import (
     judge,
     model_environment,
 )
-from workers.sandbox.gpu import GpuMemoryProbe
+from workers.sandbox.gpu import GpuMemoryProbe, device_node
 from workers.sandbox.outputs import collect_outputs, prepare_output_dir
 
 log = logging.getLogger(__name__)
@@ -222,7 +222,7 @@ class ProcessSandbox:
             uid=self._uid,
             gid=self._gid,
             environment=environment,
-            gpu_index=limits.gpu,
+            gpu_node=None if limits.gpu is None else device_node(limits.gpu),
             info_fd=info_fd,
             extra_inputs=tuple((path, f"/{name}") for name, path in extra.items()),
         )
@@ -416,7 +416,8 @@ def _variable(name: str) -> str:
 def _gpu_variables(gpu: str | None) -> dict[str, str]:
     if gpu is None:
         return {"CUDA_VISIBLE_DEVICES": ""}
-    # only /dev/nvidia<gpu> exists inside; PCI order makes CUDA's numbering agree with NVML's
+    # only the GPU's own /dev/nvidiaN exists inside (gpu.device_node); PCI order makes CUDA's
+    # numbering agree with NVML's
     return {"CUDA_DEVICE_ORDER": "PCI_BUS_ID", "CUDA_VISIBLE_DEVICES": gpu}
 
 
