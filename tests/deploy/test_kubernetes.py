@@ -47,8 +47,8 @@ IMAGES = {
     "worker-inference": "huiyan/worker-gpu:0.1.0",
     "checkpoint": "huiyan/worker-cpu:0.1.0",
     "verify": "huiyan/worker-cpu:0.1.0",
-    "postgres": "huiyan/postgres:15",
-    "redis": "huiyan/redis:7",
+    "postgres": "huiyan/postgres:0.1.0",
+    "redis": "huiyan/redis:0.1.0",
 }
 ALLOWED_KUSTOMIZATION_KEYS = {"apiVersion", "kind", "resources", "components"}
 # what the workers' seccomp profile must refuse, and what bubblewrap must be left
