@@ -60,6 +60,11 @@ class VerifierKey:
     public_key: Ed25519PublicKey
     algorithm: bytes = ED25519_ALGORITHM
 
+    def __hash__(self) -> int:
+        """By value (the key's bytes): cryptography's key objects are unhashable, and
+        Settings, which holds the witnesses' keys, is a cache key of the workers'."""
+        return hash((self.name, self.key_id, self.algorithm, self.raw))
+
     def verify(self, signature: bytes, message: bytes) -> bool:
         try:
             self.public_key.verify(signature, message)

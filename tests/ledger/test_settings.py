@@ -64,6 +64,19 @@ def test_witnesses_are_urls_with_their_cosigner_keys():
     assert Settings.from_env({}).witnesses == ()
 
 
+def test_settings_with_witnesses_are_a_cache_key_as_without():
+    """Workers cache what they open per Settings (workers/jobs.py desk): with witnesses named,
+    every dispatcher and worker once died at start with "unhashable type" (found by the compose
+    stack, tests/deploy/test_compose_stack.py)."""
+    one = vkey("witness.test/w1")
+    environ = {"HUIYAN_WITNESSES": f"https://w1.example {one}"}
+    first, again = Settings.from_env(environ), Settings.from_env(environ)
+    assert first == again and hash(first) == hash(again)
+    assert len({first, again, Settings.from_env({})}) == 2
+    other = Settings.from_env({"HUIYAN_WITNESSES": f"https://w1.example {vkey('witness.test/w1')}"})
+    assert other != first  # another key of the same name is another witness
+
+
 @pytest.mark.parametrize(
     ("value", "message"),
     [
