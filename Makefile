@@ -10,7 +10,7 @@ SERVE ?= yes
 PORT ?= 8000
 DEMO_SERVE := $(if $(filter no,$(SERVE)),--no-serve,--port $(PORT))
 
-.PHONY: help demo test services sandbox-tools docker-engine browser lint
+.PHONY: help demo test services sandbox-tools docker-engine images browser lint
 
 help:  ## this list (the default)
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /  make \1\t/' | expand -t 24
@@ -34,6 +34,9 @@ sandbox-tools:  ## install bubblewrap for the process sandbox
 docker-engine: $(STAMP)  ## install and start a Docker engine with gVisor; build the images
 	bash deploy/docker-engine.sh
 
+images: docker-engine  ## build the deployment's images (deploy/images.sh; docs/deploy/images.md)
+	bash deploy/images.sh
+
 browser:  ## install Debian's Chromium for the browser tests
 	bash deploy/browser.sh
 
@@ -48,4 +51,7 @@ test: $(STAMP) services sandbox-tools docker-engine browser lint  ## the whole t
 # The sandboxes' own tests run after the others, one at a time: each docker test checks that no
 # sandbox container is left on the engine, and the process sandbox's limits (processes per
 # sandbox user) must not meet the dozens of sandboxed runs of a demo on the other worker.
-ALONE := tests/workers/test_sandbox_docker.py tests/workers/test_sandbox_process.py
+# The compose stack (tests/deploy/test_compose_stack.py) runs there too: its containers take
+# both cores while they start.
+ALONE := tests/workers/test_sandbox_docker.py tests/workers/test_sandbox_process.py \
+	tests/deploy/test_compose_stack.py

@@ -4,7 +4,7 @@
 # answers is left as it is, and images that exist are not built again.
 #
 # Where none runs, and this is root on Debian: install docker.io (dockerd, containerd, runc),
-# runsc (gVisor) and mmdebstrap, and start
+# runsc (gVisor), mmdebstrap and docker-compose (1.29, for deploy/docker-compose.yml), and start
 #   dockerd --config-file /etc/huiyan/dockerd.json
 # in the background, its log in $HUIYAN_DOCKERD_LOG (/var/log/huiyan-dockerd.log). The
 # configuration makes no bridge and no private network, touches no iptables and declares gVisor
@@ -23,6 +23,7 @@ install_missing() {
   command -v dockerd >/dev/null 2>&1 || wanted+=(docker.io)
   command -v runsc >/dev/null 2>&1 || wanted+=(runsc)
   command -v mmdebstrap >/dev/null 2>&1 || wanted+=(mmdebstrap)
+  command -v docker-compose >/dev/null 2>&1 || wanted+=(docker-compose)
   [ ${#wanted[@]} = 0 ] && return 0
   echo "docker-engine: installing ${wanted[*]}" >&2
   apt-get install -y -q --no-install-recommends "${wanted[@]}" >/dev/null 2>&1 || \
@@ -74,6 +75,8 @@ if ! answers; then
   install_missing
   write_config
   start_engine
+elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  install_missing  # an engine that answers may still lack docker-compose or mmdebstrap
 fi
 
 if command -v runsc >/dev/null 2>&1 && ! docker info --format '{{json .Runtimes}}' | grep -q '"runsc"'; then

@@ -40,17 +40,7 @@ build() {  # build TAG from a Dockerfile on stdin, with CONTEXT (default: an emp
 }
 
 base() {
-  has_image "$BASE" && return 0
-  if ! command -v mmdebstrap >/dev/null 2>&1; then
-    apt-get install -y -q --no-install-recommends mmdebstrap >/dev/null 2>&1 || \
-      (apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends mmdebstrap >/dev/null)
-  fi
-  echo "sandbox-images: making $BASE with mmdebstrap (about 30 s)" >&2
-  mmdebstrap --quiet --variant=apt --include="$PACKAGES" bookworm - | \
-    docker import \
-      -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-      -c 'ENV LANG=C.UTF-8' \
-      -m "mmdebstrap --variant=apt --include=$PACKAGES bookworm" - "$BASE" >/dev/null
+  bash "$HERE/debian-base.sh" "$BASE" "$PACKAGES"
 }
 
 light() {
