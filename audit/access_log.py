@@ -94,12 +94,15 @@ class LoginLocked(AccessLogError):
 def access_settings(settings: Settings) -> Settings:
     """The settings of the access stream: its events table, its keys folder
     (``HUIYAN_HOME/access/keys``) and its checkpoint origin (``<origin>/access``). The CLI's
-    ``--stream access`` uses the same function, so writer and verifier agree on the layout."""
+    ``--stream access`` uses the same function, so writer and verifier agree on the layout.
+    Its key is its own even where the ledger's is provisioned (HUIYAN_LEDGER_KEY): a key
+    of the contest's history never signs another stream."""
     return dataclasses.replace(
         settings,
         home=settings.home / "access",
         origin=f"{settings.origin}/access",
         events_table=settings.access_events_table,
+        key_path=None,
     )
 
 

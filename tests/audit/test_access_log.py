@@ -12,6 +12,8 @@ from uuid import uuid4
 
 import pytest
 import sqlalchemy as sa
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from audit.access_log import (
     FAILURES_BEFORE_LOCK,
@@ -19,6 +21,7 @@ from audit.access_log import (
     AccessLog,
     AccessLogError,
     LoginLocked,
+    access_settings,
 )
 from ledger import rotation
 from ledger.ledger import keyring_for
@@ -348,3 +351,25 @@ def test_postgres_leaves_the_contest_table_without_the_trigger(postgres_settings
     assert [name for (name,) in triggers] == [ACCESS]
     sql(postgres_settings, f"DELETE FROM {CONTEST} WHERE position = 1")  # not refused
     assert count(postgres_settings, CONTEST) == 1
+
+
+def test_the_access_stream_signs_with_a_key_of_its_own_beside_a_provisioned_ledger_key(
+    tmp_path,
+) -> None:
+    """docs/audit.md: the access log has its own key. With the ledger's key provisioned
+    (HUIYAN_LEDGER_KEY, as compose and Kubernetes do) it once signed with that one too."""
+    provisioned = tmp_path / "ledger.pem"
+    provisioned.write_bytes(
+        Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    settings = Settings.from_env(
+        {"HUIYAN_HOME": str(tmp_path / "home"), "HUIYAN_LEDGER_KEY": str(provisioned)}
+    )
+    ledger_key = keyring_for(settings).signing_key().verifier.raw
+    access_key = keyring_for(access_settings(settings)).signing_key().verifier.raw
+    assert access_key != ledger_key
+    assert keyring_for(access_settings(settings)).signing_key().verifier.raw == access_key
