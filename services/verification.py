@@ -145,7 +145,10 @@ class Verifications:
         return sorted((r for r in found if r is not None), key=lambda r: r.id, reverse=True)
 
     def last_finished(self, stream: str = "contest") -> Run | None:
-        return next((r for r in self.runs() if r.stream == stream and r.finished), None)
+        """The run of ``stream`` that ended last: by the contest's clock, then (two runs in
+        one second, or under a frozen clock) by the wall clock of its last note."""
+        finished = [r for r in self.runs() if r.stream == stream and r.finished]
+        return max(finished, key=_ended, default=None)
 
     # --- inside ----------------------------------------------------------------------------
 
@@ -181,6 +184,10 @@ class Verifications:
         if not run.finished and time.time() - run.beat > STALE:
             run.state = INTERRUPTED
         return run
+
+
+def _ended(run: Run) -> tuple[datetime, float]:
+    return datetime.fromisoformat(run.finished_at or run.started_at), run.beat
 
 
 def _new_run(stream: str, *, who: str, role: str, started: datetime) -> Run:
