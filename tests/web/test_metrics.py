@@ -8,8 +8,6 @@ import dataclasses
 import os
 import secrets
 import signal
-import subprocess
-import sys
 import time
 import uuid
 from datetime import timedelta
@@ -26,7 +24,7 @@ from services.metrics import STATES
 from services.verification import STREAMS
 from tests.ledger.attack import EVENTS, run_sql
 from tests.ledger.history import NOW, fill, huiyan_for, make_settings
-from tests.web.test_serving import ROOT, free_port
+from tests.web.test_serving import free_port, start_serving
 from web import create_app
 from web.metrics import METHODS
 from workers.pipeline import FUNCTIONS
@@ -180,11 +178,7 @@ def test_under_gunicorn_every_worker_counts_into_one_answer(tmp_path) -> None:
            "HUIYAN_CLOCK": LATER.isoformat(), "HUIYAN_ENV": "development", "HUIYAN_REDIS_URL": "",
            "HUIYAN_METRICS_TOKEN": TOKEN, "PROMETHEUS_MULTIPROC_DIR": str(folder)}  # fmt: skip
     log = (tmp_path / "server.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-c", "from huiyan_cli import main; main()", "serve",
-         "--port", str(port), "--workers", "2", "--threads", "1"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    server = start_serving(env, port, log, "--workers", "2", "--threads", "1")
     site = f"http://127.0.0.1:{port}"
     bearer = {"Authorization": f"Bearer {TOKEN}"}
     try:
