@@ -46,7 +46,9 @@ class StateCollector:
         self.settings = settings
         self.engine = engine
         self.redis = (
-            Redis.from_url(settings.redis_url, socket_timeout=5) if settings.redis_url else None
+            Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5)
+            if settings.redis_url
+            else None
         )
 
     def collect(self) -> Iterator[Metric]:
