@@ -21,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from prometheus_client import CollectorRegistry, Histogram, start_http_server
 from prometheus_client.process_collector import ProcessCollector
+from redis.exceptions import RedisError
 from rq import Queue, Worker
 from rq.exceptions import InvalidJobOperation
 from rq.job import Job
@@ -51,11 +52,14 @@ class TimedWorker(Worker):
 
 def _outcome(job: Job) -> str:
     """The job's state once its horse is gone: finished, failed, or scheduled / queued again
-    for a retry; ``gone`` when its record has already expired."""
+    for a retry; ``gone`` when its record has already expired, ``unknown`` when Redis does
+    not answer (the worker's own loop then deals with Redis)."""
     try:
         return job.get_status(refresh=True).value
     except InvalidJobOperation:
         return "gone"
+    except RedisError:
+        return "unknown"
 
 
 def serve_metrics(settings: Settings, host: str, port: int, *, jobs: bool) -> Any:
@@ -63,7 +67,12 @@ def serve_metrics(settings: Settings, host: str, port: int, *, jobs: bool) -> An
     worker's job durations. The database is opened per scrape (no pool): a pooled connection
     would be inherited by every forked horse."""
     registry = CollectorRegistry()
-    engine = sa.create_engine(settings.database_url, poolclass=NullPool)
+    postgres = settings.database_url.startswith("postgresql")
+    engine = sa.create_engine(
+        settings.database_url,
+        poolclass=NullPool,
+        connect_args={"connect_timeout": 5} if postgres else {},
+    )
     registry.register(StateCollector(settings, engine))
     ProcessCollector(registry=registry)
     if jobs:
