@@ -14,13 +14,14 @@ from ledger.settings import Settings, SettingsError
 from services.inbox import open_inbox
 from services.judging_read_models import open_judging
 from services.read_models import open_listings
+from services.run_durations import open_run_durations
 from services.standings_memo import StandingsMemo
 
 
 @click.group("read-models")
 def read_models() -> None:
-    """The listings of teams and submissions and the judging's rows (reviews, appeals,
-    publications), derived from the ledger."""
+    """The listings of teams and submissions, the judging's rows (reviews, appeals,
+    publications), the messages and the run durations, derived from the ledger."""
 
 
 @read_models.command("rebuild")
@@ -37,6 +38,7 @@ def rebuild() -> None:
         ("the listings", open_listings(app)),
         ("the judging rows", open_judging(app)),
         ("the messages", open_inbox(app)),
+        ("the run durations", open_run_durations(app)),
     ):
         processed, seconds = rebuild_view(projection, app)
         rate = processed / seconds if seconds else 0.0

@@ -56,6 +56,12 @@ def start(
         app = application(settings, behind_proxy=behind_proxy)
         app.run(host=host, port=port, debug=True, use_reloader=False)
         return
+    if settings.metrics_token and not settings.metrics_dir and (workers or default_workers()) > 1:
+        click.echo(
+            "warning: PROMETHEUS_MULTIPROC_DIR is not set: /metrics counts only the requests "
+            "of the worker that answers it (docs/operations.md)",
+            err=True,
+        )
     serve(
         settings,
         host=host,

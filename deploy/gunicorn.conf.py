@@ -5,10 +5,13 @@
 ``huiyan serve`` uses the same settings (web/serving.py: gunicorn_options), so the two never
 drift apart. Override with the environment: HUIYAN_BIND_HOST, HUIYAN_BIND_PORT,
 HUIYAN_WORKERS, HUIYAN_THREADS; HUIYAN_BEHIND_PROXY=1 behind a TLS-ending proxy.
+With PROMETHEUS_MULTIPROC_DIR set, the workers' request metrics add up (docs/operations.md).
 """
 
 import os
 
+from ledger.settings import Settings
+from web.metrics import clear_metrics_dir
 from web.serving import DEFAULT_HOST, DEFAULT_PORT, gunicorn_options
 
 globals().update(
@@ -19,3 +22,8 @@ globals().update(
         threads=int(os.environ.get("HUIYAN_THREADS", "4")),
     )
 )
+
+
+def on_starting(server):
+    """Before any worker starts: no metric file of a previous run is counted again."""
+    clear_metrics_dir(Settings.from_env())

@@ -251,6 +251,12 @@ key you suspect. See docs/ledger.md.
 )
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
+@click.option(
+    "--record",
+    is_flag=True,
+    help="Keep this run with the web's verifications (the compliance page and the metrics "
+    "show the last one): for the nightly verification.",
+)
 @stream_option
 def verify(
     database_url: str | None,
@@ -262,14 +268,19 @@ def verify(
     no_signatures: bool,
     as_json: bool,
     debug: bool,
+    record: bool,
     stream: str,
 ) -> None:
+    keep = _kept_nowhere
     try:
+        settings = Settings.from_env()
+        if record:
+            keep = _keeper(settings, stream, database_url)
         quorum = _quorum(witness_keys, required)
         with progress_display(as_json=as_json) as bar:
             task = bar.add_task("verify", total=None)
             report = verify_stream(
-                Settings.from_env(),
+                settings,
                 database_url,
                 kept,
                 keys_file,
@@ -280,15 +291,44 @@ def verify(
                 quorum=quorum,
             )
     except OPERATOR_ERRORS as error:
+        keep(error=str(error))
         click.echo(f"error: {error}", err=True)
         sys.exit(2)
     except Exception as error:  # noqa: BLE001 - exit 2 must mean "could not verify"
         if debug:
             traceback.print_exc()
+        keep(error=f"internal error: {type(error).__name__}")
         click.echo(f"error: internal error while verifying: {type(error).__name__}", err=True)
         sys.exit(2)
+    keep(report=report)
     _print_report(report, as_json)
     sys.exit(0 if report.intact else 1)
+
+
+def _kept_nowhere(report: Report | None = None, error: str = "") -> None:
+    """Without --record, a run is kept nowhere."""
+
+
+def _keeper(settings: Settings, stream: str, database_url: str | None) -> Callable[..., None]:
+    """What keeps this run's outcome in the record of verifications (services/verification.py,
+    the one record the compliance pages and the metrics read)."""
+    if database_url is not None:
+        raise LedgerError("--record keeps runs of this instance's ledger, not of --database-url")
+    from services.verification import Verifications
+
+    started = settings.now()
+
+    def keep(report: Report | None = None, error: str = "") -> None:
+        Verifications(settings).record(
+            stream,
+            who="huiyan ledger verify",
+            role="operator",
+            started=started,
+            report=report,
+            error=error,
+        )
+
+    return keep
 
 
 def verify_stream(

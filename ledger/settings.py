@@ -54,6 +54,8 @@ class Settings:
     upload_bytes: int = 1 << 30  # the web's cap on one request's body (HUIYAN_UPLOAD_MB)
     smtp: str | None = None  # host:port of the mail relay (HUIYAN_SMTP); none: in-site only
     mail_from: str = "huiyan@localhost"  # the sender of every e-mail (HUIYAN_MAIL_FROM)
+    metrics_token: str | None = None  # the bearer token /metrics asks for; none: no /metrics
+    metrics_dir: Path | None = None  # prometheus-client's multiprocess folder (gunicorn)
 
     def now(self) -> datetime:
         """The one clock: ``HUIYAN_CLOCK`` when set (tests, rehearsals), else the system's UTC
@@ -151,7 +153,36 @@ class Settings:
             ),
             smtp=_smtp(env.get("HUIYAN_SMTP") or None),
             mail_from=env.get("HUIYAN_MAIL_FROM", cls.mail_from),
+            metrics_token=_metrics_token(env.get("HUIYAN_METRICS_TOKEN") or None),
+            metrics_dir=_metrics_dir(env.get("PROMETHEUS_MULTIPROC_DIR") or None),
         )
+
+
+MIN_METRICS_TOKEN = 32
+
+
+def _metrics_token(raw: str | None) -> str | None:
+    """A secret long enough that guessing it is hopeless: the web answers /metrics to nobody
+    else, and a wrong guess learns only a 404."""
+    if raw is not None and (
+        len(raw) < MIN_METRICS_TOKEN or not raw.isascii() or not raw.isprintable() or " " in raw
+    ):
+        raise SettingsError(
+            f"HUIYAN_METRICS_TOKEN must be at least {MIN_METRICS_TOKEN} printable ASCII "
+            "characters without spaces (e.g. `openssl rand -hex 32`)"
+        )
+    return raw
+
+
+def _metrics_dir(raw: str | None) -> Path | None:
+    """prometheus-client reads PROMETHEUS_MULTIPROC_DIR itself, when it is imported; this is
+    huiyan's copy, checked here because the library would fail only at the first request."""
+    if raw is None:
+        return None
+    path = Path(raw)
+    if not path.is_dir():
+        raise SettingsError(f"PROMETHEUS_MULTIPROC_DIR must be an existing folder (got {raw!r})")
+    return path
 
 
 def _smtp(raw: str | None) -> str | None:

@@ -103,18 +103,33 @@ class Verifications:
             going = next((r for r in self.runs() if r.stream == stream and not r.finished), None)
             if going is not None:
                 return going
-            run = Run(
-                id=now.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(4),
-                stream=stream,
-                who=who,
-                role=role,
-                started_at=now.isoformat(),
-            )
+            run = _new_run(stream, who=who, role=role, started=now)
             self._note(run)
         thread = threading.Thread(
             target=self._run, args=(run, now), name=f"verify-{run.id}", daemon=True
         )
         thread.start()
+        return run
+
+    def record(
+        self,
+        stream: str,
+        *,
+        who: str,
+        role: str,
+        started: datetime,
+        report: Report | None,
+        error: str = "",
+    ) -> Run:
+        """Keep a run made elsewhere (``huiyan ledger verify --record``, a nightly job): its
+        report, or the error that kept it from verifying."""
+        run = _new_run(stream, who=who, role=role, started=started)
+        if report is None:
+            run.state, run.error = FAILED, error
+        else:
+            _take(run, report)
+        run.finished_at = _finished_at(started, self.settings)
+        self._note(run)
         return run
 
     def get(self, run_id: str) -> Run | None:
@@ -130,7 +145,10 @@ class Verifications:
         return sorted((r for r in found if r is not None), key=lambda r: r.id, reverse=True)
 
     def last_finished(self, stream: str = "contest") -> Run | None:
-        return next((r for r in self.runs() if r.stream == stream and r.finished), None)
+        """The run of ``stream`` that ended last: by the contest's clock, then (two runs in
+        one second, or under a frozen clock) by the wall clock of its last note."""
+        finished = [r for r in self.runs() if r.stream == stream and r.finished]
+        return max(finished, key=_ended, default=None)
 
     # --- inside ----------------------------------------------------------------------------
 
@@ -166,6 +184,20 @@ class Verifications:
         if not run.finished and time.time() - run.beat > STALE:
             run.state = INTERRUPTED
         return run
+
+
+def _ended(run: Run) -> tuple[datetime, float]:
+    return datetime.fromisoformat(run.finished_at or run.started_at), run.beat
+
+
+def _new_run(stream: str, *, who: str, role: str, started: datetime) -> Run:
+    return Run(
+        id=started.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(4),
+        stream=stream,
+        who=who,
+        role=role,
+        started_at=started.isoformat(),
+    )
 
 
 def _verify(settings: Settings, stream: str, progress: Callable[[int, int], None]) -> Report:

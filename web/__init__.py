@@ -16,7 +16,7 @@ from typing import Any
 from flask import Flask
 
 from ledger.settings import Settings
-from web import access, auth, errors, i18n, security
+from web import access, auth, errors, i18n, metrics, security
 from web.context import Services, web_secret
 
 # Every blueprint, each in its own module as ``blueprint``: the role it serves is its name.
@@ -31,6 +31,7 @@ BLUEPRINTS = (
     "web.compliance",
     "web.organiser",
     "web.health",
+    "web.metrics",
 )
 
 
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None, config: Mapping[str, Any] | Non
     )
     app.config.update(config or {})
     app.extensions["huiyan"] = Services.open(settings)
+    metrics.init(app, settings)  # first: its timer starts before any other hook answers
     security.init(app, settings)
     i18n.init(app, settings)
     auth.init(app)

@@ -22,6 +22,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from ledger.settings import Settings
 from web.context import Services, web_secret
 from web.i18n import compile_catalogues
+from web.metrics import clear_metrics_dir
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -95,13 +96,15 @@ def wsgi() -> Flask:
 def prepare(settings: Settings) -> None:
     """What every worker would otherwise race to make at start-up, made once before they
     start: the ledger's tables (on a fresh instance two workers would both create them), the
-    compiled catalogues and the secret that signs cookies. What was opened here is closed
+    compiled catalogues, the secret that signs cookies, and an empty folder for the workers'
+    request metrics (web/metrics.py). What was opened here is closed
     again, so no connection crosses the fork."""
     opened = Services.open(settings)
     for app in (opened.registration, opened.submissions, opened.judging, opened.access):
         app.close()
     compile_catalogues(settings.home / "cache" / "translations")
     web_secret(settings)
+    clear_metrics_dir(settings)
 
 
 class Server(BaseApplication):  # type: ignore[misc]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -54,6 +55,32 @@ def _as_service(settings: Settings) -> None:
         ) from None
 
 
+def metrics_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--metrics-port and --metrics-host, the same on the worker and the dispatcher."""
+    command = click.option(
+        "--metrics-host",
+        default="127.0.0.1",
+        show_default=True,
+        help="Address of the metrics port; 0.0.0.0 in a container.",
+    )(command)
+    return click.option(
+        "--metrics-port",
+        type=click.IntRange(1, 65535),
+        help="Serve Prometheus metrics on this port (docs/operations.md).",
+    )(command)
+
+
+def _serve_metrics(settings: Settings, host: str, port: int | None, *, jobs: bool) -> None:
+    if port is None:
+        return
+    from workers.metrics import serve_metrics
+
+    try:
+        serve_metrics(settings, host, port, jobs=jobs)
+    except OSError as error:
+        raise WorkerRefused(f"--metrics-port {port} on {host}: {error.strerror}") from None
+
+
 @click.command()
 @click.option(
     "--queues",
@@ -65,11 +92,16 @@ def _as_service(settings: Settings) -> None:
     help="inference on GPU hosts, scoring on CPU hosts; repeat to serve both.",
 )
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@metrics_options
 @on_one_line
-def worker(queue_names: tuple[str, ...], burst: bool) -> None:
+def worker(
+    queue_names: tuple[str, ...], burst: bool, metrics_port: int | None, metrics_host: str
+) -> None:
     """Run jobs from the RQ queues (needs HUIYAN_REDIS_URL)."""
     from redis import Redis
-    from rq import Queue, Worker
+    from rq import Queue
+
+    from workers.metrics import TimedWorker
 
     settings = _settings()
     if not settings.redis_url:
@@ -85,9 +117,10 @@ def worker(queue_names: tuple[str, ...], burst: bool) -> None:
             "Fix the host, or in development only set HUIYAN_SANDBOX_UNISOLATED=allow"
         )
     _as_service(settings)
+    _serve_metrics(settings, metrics_host, metrics_port, jobs=True)
     connection = Redis.from_url(settings.redis_url)
     queues = [Queue(name, connection=connection) for name in queue_names]
-    Worker(queues, connection=connection).work(burst=burst, with_scheduler=True)
+    TimedWorker(queues, connection=connection).work(burst=burst, with_scheduler=True)
 
 
 @click.command()
@@ -95,13 +128,15 @@ def worker(queue_names: tuple[str, ...], burst: bool) -> None:
 @click.option(
     "--interval", type=float, default=2.0, show_default=True, help="Seconds between rounds."
 )
+@metrics_options
 @on_one_line
-def dispatcher(once: bool, interval: float) -> None:
+def dispatcher(once: bool, interval: float, metrics_port: int | None, metrics_host: str) -> None:
     """Follow the ledger, queue the work its events ask for, re-queue lost work."""
     from workers.pipeline import open_dispatcher
 
     settings = _settings()
     _as_service(settings)
+    _serve_metrics(settings, metrics_host, metrics_port, jobs=False)
     the_dispatcher = open_dispatcher(settings)
     while True:
         processed, requeued = _dispatch_round(settings, the_dispatcher)

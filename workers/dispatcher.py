@@ -6,6 +6,9 @@ tracking table, so that it can stop at any moment and carry on where it was. Que
 before tracking: after a crash the last event may be queued again, which the queue's job-id
 claim turns into nothing.
 
+Read models that only this process needs current (its ``followers``: the run durations the
+metrics read) are caught up in the same round.
+
 The reconciler is the safety net for what the log cannot see: a job that vanished (Redis
 restarted or was flushed) or whose worker died mid-run. It asks the submissions listing which
 submissions still wait for a result and queues again every one whose job is neither waiting nor
@@ -14,7 +17,7 @@ running.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from eventsourcing.application import Application
@@ -33,12 +36,17 @@ class Dispatcher(Projection[TrackingRecorder]):
     name = "dispatcher"
 
     def __init__(
-        self, view: TrackingRecorder, queue: JobQueue, stages: Mapping[type, Stage]
+        self,
+        view: TrackingRecorder,
+        queue: JobQueue,
+        stages: Mapping[type, Stage],
+        followers: Sequence[Projection[Any]] = (),
     ) -> None:
         super().__init__(view)
         self.queue = queue
         self.stages = dict(stages)
         self.topics = tuple(get_topic(event_class) for event_class in self.stages)
+        self.followers = tuple(followers)
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         stage = self.stages.get(type(domain_event))
@@ -51,8 +59,12 @@ class Dispatcher(Projection[TrackingRecorder]):
 
         The same loop as every read model's (ledger.read_models.catch_up), on SQLite and
         PostgreSQL alike. Events that in-process jobs add while this runs are read too.
+        The followers are caught up after it.
         """
-        return catch_up(self, app, name=TRACKING_NAME, page=BATCH)
+        processed = catch_up(self, app, name=TRACKING_NAME, page=BATCH)
+        for follower in self.followers:
+            catch_up(follower, app)
+        return processed
 
 
 def reconcile(queue: JobQueue, pending: list[tuple[Stage, str]]) -> list[tuple[Stage, str]]:

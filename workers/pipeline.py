@@ -15,6 +15,7 @@ from redis import Redis
 from domain.submissions import Submission
 from ledger.settings import Settings
 from services.read_models import listings
+from services.run_durations import open_run_durations
 from workers import jobs
 from workers.dispatcher import Dispatcher, reconcile
 from workers.queues import (
@@ -49,7 +50,8 @@ def open_dispatcher(settings: Settings, queue: JobQueue | None = None) -> Dispat
         tracking_table_name="dispatcher_tracking",
     )
     view.create_table()
-    return Dispatcher(view, queue or job_queue(settings), WORK_ASKED_BY)
+    followers = [open_run_durations(submissions)]
+    return Dispatcher(view, queue or job_queue(settings), WORK_ASKED_BY, followers)
 
 
 def dispatch_once(

@@ -40,6 +40,9 @@ def test_a_fixed_clock_for_rehearsals():
         ({"HUIYAN_SANDBOX": "chroot"}, "HUIYAN_SANDBOX must be process or docker"),
         ({"HUIYAN_RUN_WALL_SECONDS": "-5"}, "HUIYAN_RUN_WALL_SECONDS must be positive"),
         ({"HUIYAN_RUN_MEMORY_GB": "lots"}, "HUIYAN_RUN_MEMORY_GB must be a number"),
+        ({"HUIYAN_METRICS_TOKEN": "secret"}, "HUIYAN_METRICS_TOKEN must be at least 32"),
+        ({"HUIYAN_METRICS_TOKEN": "secret " * 8}, "HUIYAN_METRICS_TOKEN must be at least 32"),
+        ({"PROMETHEUS_MULTIPROC_DIR": "/nonexistent"}, "PROMETHEUS_MULTIPROC_DIR must be an"),
     ],
 )
 def test_a_bad_setting_is_refused_by_name(environ, message):

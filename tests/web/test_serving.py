@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import IO
 
 import httpx
 import pytest
@@ -27,17 +28,25 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def start_serving(env: dict[str, str], port: int, log: IO[str], *options: str) -> subprocess.Popen:
+    """``huiyan serve`` on ``port`` in a process of its own, its output to ``log``."""
+    command = [sys.executable, "-c", "from huiyan_cli import main; main()", "serve"]
+    return subprocess.Popen(
+        [*command, "--port", str(port), *options],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+
 @pytest.mark.slow
 def test_gunicorn_serves_a_fresh_instance_and_logs_no_query_string(tmp_path) -> None:
     port = free_port()
     env = {**os.environ, "HUIYAN_HOME": str(tmp_path / "home"), "HUIYAN_DATABASE_URL": "",
            "HUIYAN_CLOCK": "2026-06-20T10:00:00+08:00", "HUIYAN_ENV": "development"}  # fmt: skip
     log = (tmp_path / "server.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-c", "from huiyan_cli import main; main()", "serve",
-         "--port", str(port), "--workers", "2", "--threads", "2"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    server = start_serving(env, port, log, "--workers", "2", "--threads", "2")
     try:
         answers = []
         deadline = time.monotonic() + 120
