@@ -5,6 +5,7 @@
 #   postgres_password  the database superuser's password   10001 (postgres image), 0400
 #   pgpass             the same, as libpq's password file   10001 (huiyan images), 0600
 #   ledger_key         the ledger's Ed25519 signing key     10001, 0400
+#   metrics_token      the bearer token of GET /metrics     10001, 0400 (Prometheus's too)
 #
 # A file that exists is never replaced: a new ledger key would sign a history nobody can
 # tie to the old one (rotate with `huiyan keys rotate` instead, docs/ledger.md). Keep a copy
@@ -24,7 +25,11 @@ if [ ! -e "$DIR/ledger_key" ]; then
   umask 077
   openssl genpkey -algorithm ed25519 -out "$DIR/ledger_key"
 fi
-chown 10001:10001 "$DIR/postgres_password" && chmod 0400 "$DIR/postgres_password"
-chown 10001:10001 "$DIR/pgpass" "$DIR/ledger_key"
-chmod 0600 "$DIR/pgpass" && chmod 0400 "$DIR/ledger_key"
-echo "compose-secrets: $DIR holds postgres_password, pgpass and ledger_key" >&2
+if [ ! -e "$DIR/metrics_token" ]; then
+  umask 077
+  openssl rand -hex 32 >"$DIR/metrics_token"
+fi
+chown 10001:10001 "$DIR/postgres_password" "$DIR/pgpass" "$DIR/ledger_key" "$DIR/metrics_token"
+chmod 0400 "$DIR/postgres_password" "$DIR/ledger_key" "$DIR/metrics_token"
+chmod 0600 "$DIR/pgpass"
+echo "compose-secrets: $DIR holds postgres_password, pgpass, ledger_key and metrics_token" >&2

@@ -153,12 +153,26 @@ class Settings:
             ),
             smtp=_smtp(env.get("HUIYAN_SMTP") or None),
             mail_from=env.get("HUIYAN_MAIL_FROM", cls.mail_from),
-            metrics_token=_metrics_token(env.get("HUIYAN_METRICS_TOKEN") or None),
+            metrics_token=_metrics_token(_secret(env, "HUIYAN_METRICS_TOKEN")),
             metrics_dir=_metrics_dir(env.get("PROMETHEUS_MULTIPROC_DIR") or None),
         )
 
 
 MIN_METRICS_TOKEN = 32
+
+
+def _secret(env: Mapping[str, str], name: str) -> str | None:
+    """A secret given as ``NAME`` or, as containers give secrets, in the file ``NAME_FILE``
+    (its text, stripped): a value in the environment shows in ``docker inspect``."""
+    value, path = env.get(name) or None, env.get(f"{name}_FILE") or None
+    if value is not None and path is not None:
+        raise SettingsError(f"set {name} or {name}_FILE, not both")
+    if path is None:
+        return value
+    try:
+        return Path(path).read_text().strip()
+    except (OSError, UnicodeDecodeError) as error:
+        raise SettingsError(f"{name}_FILE cannot be read ({path}: {error})") from None
 
 
 def _metrics_token(raw: str | None) -> str | None:

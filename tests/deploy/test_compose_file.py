@@ -75,14 +75,18 @@ def test_only_the_sandboxing_workers_are_privileged_and_they_hold_no_capability(
 
 def test_secrets_come_from_files_and_never_from_the_environment(services):
     secrets = configured()["secrets"]
-    assert set(secrets) == {"postgres_password", "pgpass", "ledger_key"}
+    assert set(secrets) == {"postgres_password", "pgpass", "ledger_key", "metrics_token"}
     assert all(set(secret) == {"file"} for secret in secrets.values())
     for name, service in services.items():
         environment = service.get("environment", {})
         for variable, value in environment.items():
-            assert not re.search(r"PASSWORD$|SECRET|TOKEN", variable), (name, variable)
+            if re.search(r"PASSWORD|SECRET|TOKEN", variable):  # only ever the file's path
+                assert variable.endswith("_FILE"), (name, variable)
+                assert str(value).startswith("/run/secrets/"), (name, variable)
             for url in re.findall(r"\w[\w+.-]*://\S+", str(value)):
                 assert urlsplit(url).password is None, (name, variable)
+        if "HUIYAN_METRICS_TOKEN_FILE" in environment:
+            assert "metrics_token" in [s["source"] for s in service["secrets"]], name
         if "HUIYAN_DATABASE_URL" in environment:
             assert environment["PGPASSFILE"] == "/run/secrets/pgpass", name
             assert environment["HUIYAN_LEDGER_KEY"] == "/run/secrets/ledger_key", name

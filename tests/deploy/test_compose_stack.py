@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.flows import ROUND_TIME
 from tests.support import unavailable
@@ -164,6 +165,16 @@ def test_the_stack_comes_up_healthy_and_scores_a_submission(stack: Stack) -> Non
         assert json.load(answer) == {"status": "ok"}
     with urllib.request.urlopen(f"http://127.0.0.1:{stack.ports['web']}/ledger") as answer:
         assert answer.status == 200
+    # the metrics, to the bearer of the stack's token: the ledger and the queues as they are
+    token = (Path(stack.env["HUIYAN_SECRETS"]) / "metrics_token").read_text().strip()
+    scrape = urllib.request.Request(f"http://127.0.0.1:{stack.ports['web']}/metrics",
+                                    headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+    with urllib.request.urlopen(scrape) as answer:
+        samples = {(s.name, s.labels.get("queue"), s.labels.get("state")): s.value
+                   for family in text_string_to_metric_families(answer.read().decode())
+                   for s in family.samples}  # fmt: skip
+    assert samples[("huiyan_ledger_entries", None, None)] > 0
+    assert samples[("huiyan_queue_jobs", "inference", "queued")] == 0
 
     # a checkpoint now, cosigned by the witness; the whole ledger verifies with its key
     note = stack.compose("exec", "-T", "checkpointer", "huiyan", "ledger", "checkpoint")

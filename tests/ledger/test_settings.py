@@ -95,3 +95,18 @@ def test_a_bad_witness_setting_is_refused_by_name(value, message):
         Settings.from_env({"HUIYAN_WITNESSES": value.format(**keys)})
     assert str(refused.value).startswith("HUIYAN_WITNESSES: ")
     assert message in str(refused.value)
+
+
+def test_the_metrics_token_may_come_from_a_file_as_containers_give_secrets(tmp_path):
+    token = "f" * 64
+    (tmp_path / "token").write_text(token + "\n")
+    from_file = Settings.from_env({"HUIYAN_METRICS_TOKEN_FILE": str(tmp_path / "token")})
+    assert from_file.metrics_token == token
+    with pytest.raises(SettingsError, match="not both"):
+        Settings.from_env({"HUIYAN_METRICS_TOKEN": token,
+                           "HUIYAN_METRICS_TOKEN_FILE": str(tmp_path / "token")})  # fmt: skip
+    with pytest.raises(SettingsError, match="HUIYAN_METRICS_TOKEN_FILE cannot be read"):
+        Settings.from_env({"HUIYAN_METRICS_TOKEN_FILE": str(tmp_path / "missing")})
+    (tmp_path / "short").write_text("guessable")
+    with pytest.raises(SettingsError, match="at least 32"):
+        Settings.from_env({"HUIYAN_METRICS_TOKEN_FILE": str(tmp_path / "short")})
