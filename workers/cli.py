@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ledger.console import one_line_errors
+from ledger.ledger import LedgerError
 from ledger.settings import Settings, SettingsError
 from workers.queues import STAGES
 
@@ -21,7 +22,8 @@ class WorkerRefused(Exception):
     """This host or its configuration cannot do the work safely; the message says what to fix."""
 
 
-on_one_line = one_line_errors(SettingsError, WorkerRefused)
+# LedgerError: among others, a database whose schema is behind (run huiyan ledger migrate)
+on_one_line = one_line_errors(SettingsError, WorkerRefused, LedgerError)
 
 
 def _settings() -> Settings:
