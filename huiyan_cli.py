@@ -55,3 +55,7 @@ def main() -> None:
 
 for module_name, attribute in COMMANDS:
     main.add_command(getattr(importlib.import_module(module_name), attribute))
+
+
+if __name__ == "__main__":  # python -m huiyan_cli ...
+    main()

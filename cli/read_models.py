@@ -3,12 +3,12 @@ services/judging_read_models.py)."""
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from domain.submissions import Submissions
 from ledger.application import open_application
+from ledger.console import one_line_errors
+from ledger.ledger import LedgerError
 from ledger.read_models import rebuild as rebuild_view
 from ledger.settings import Settings, SettingsError
 from services.inbox import open_inbox
@@ -25,15 +25,11 @@ def read_models() -> None:
 
 
 @read_models.command("rebuild")
+@one_line_errors(SettingsError, LedgerError)  # LedgerError: e.g. a schema behind the release
 def rebuild() -> None:
     """Drop every read model and its position and build it again from the first event;
     prints the events read per second. Safe at any time: nothing decides by a read model."""
-    try:
-        settings = Settings.from_env()
-    except SettingsError as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(2)
-    app = open_application(Submissions, settings)
+    app = open_application(Submissions, Settings.from_env())
     for name, projection in (
         ("the listings", open_listings(app)),
         ("the judging rows", open_judging(app)),

@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from ledger.ledger import LedgerError
 from ledger.settings import Settings, SettingsError
 from web.serving import DEFAULT_HOST, DEFAULT_PORT, application, default_workers, serve
 
@@ -87,6 +88,6 @@ def serve_command(**options: Any) -> None:
     """Serve the web application (gunicorn) on HUIYAN_HOME's ledger until stopped."""
     try:
         settings = Settings.from_env()
-    except SettingsError as error:
+        start(settings, **options)
+    except (SettingsError, LedgerError) as error:  # e.g. a schema behind: run the migration
         raise click.ClickException(str(error)) from None
-    start(settings, **options)

@@ -65,6 +65,10 @@ def ledger_environment(settings: Settings) -> dict[str, str]:
 
 
 def open_application(app_class: type[A], settings: Settings, **env: Any) -> A:
-    """An instance of ``app_class`` that writes to the ledger named by ``settings``."""
+    """An instance of ``app_class`` that writes to the ledger named by ``settings``, once the
+    database's schema is this release's (``SchemaNotReady`` otherwise: docs/migrations.md)."""
+    from ledger.migrations.run import require_current  # Alembic only where a ledger opens
+
     settings.home.mkdir(parents=True, exist_ok=True)
+    require_current(settings)
     return app_class(env={**ledger_environment(settings), **env})

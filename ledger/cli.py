@@ -154,6 +154,42 @@ def consistency(old_size: int, stream: str) -> None:
 
 
 @ledger.command()
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Only say where the schema stands: exit 0 at this release's head, 1 when behind.",
+)
+@one_line_errors
+def migrate(check: bool) -> None:
+    """Bring the database of HUIYAN_DATABASE_URL to this release's schema (back it up first).
+
+    A database of the release before migrations is checked column by column and recorded as
+    the baseline; an empty one gets the whole schema. One transaction: a refused revision
+    changes nothing. Services refuse to start until this has run (docs/migrations.md)."""
+    from ledger.migrations import run
+
+    url = Settings.from_env().database_url
+    if check:
+        require_database(url)
+        state = run.state_of(url)
+        click.echo(state.describe())
+        if state.kind != run.CURRENT:
+            sys.exit(2 if state.kind == run.UNKNOWN else 1)
+        return
+    before, after = run.migrate(url)
+    click.echo(
+        {
+            run.CURRENT: f"the database is at revision {after.current}, this release's head: "
+            "nothing to do",
+            run.EMPTY: f"made the schema at revision {after.current} in the empty database",
+            run.UNVERSIONED: "recognised the schema of the release before migrations, recorded "
+            f"it as revision {run.BASELINE} and migrated it to {after.current}",
+            run.BEHIND: f"migrated the database from revision {before.current} to {after.current}",
+        }[before.kind]
+    )
+
+
+@ledger.command()
 @stream_option
 @one_line_errors
 def keys(stream: str) -> None:

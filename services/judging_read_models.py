@@ -75,6 +75,8 @@ class SQLJudging(SQLView, JudgingView):
             Column("sheets", Text, nullable=False),  # JSON {expert: {dimension: grade}}
             Column("reviewers", Text, nullable=False),  # JSON [expert, ...], every round's
             Index("rm_reviews_track", "contest_id", "track", "seq"),
+            # a team's results page finds its entry's review (migration 0002)
+            Index("rm_reviews_submission", "submission_id"),
         )
         self.review_expert_rows = Table(
             "rm_review_experts",

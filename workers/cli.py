@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ledger.console import one_line_errors
+from ledger.ledger import LedgerError
 from ledger.settings import Settings, SettingsError
 from workers.queues import STAGES
 
@@ -22,7 +23,8 @@ class WorkerRefused(Exception):
     """This host or its configuration cannot do the work safely; the message says what to fix."""
 
 
-on_one_line = one_line_errors(SettingsError, WorkerRefused)
+# LedgerError: among others, a database whose schema is behind (run huiyan ledger migrate)
+on_one_line = one_line_errors(SettingsError, WorkerRefused, LedgerError)
 
 
 def _settings() -> Settings:

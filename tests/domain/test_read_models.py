@@ -203,3 +203,25 @@ def test_the_operator_rebuilds_from_zero_and_reads_the_rate(desk, tmp_path):
     assert result.exit_code == 0, result.output
     assert "events/s" in result.output
     assert rows(view, contest_id) == expected(desk, team_ids, submission_ids)
+
+
+def test_a_revision_that_remakes_the_listings_fills_them_again_at_the_next_read(desk, tmp_path):
+    """docs/migrations.md, rule 3: drop the read model's tables, make them again, empty its
+    position; the next read replays the log into them."""
+    from ledger.migrations.run import migrate
+    from tests.ledger.revisions import location_with
+
+    contest_id, team_ids, submission_ids = play(desk)
+    before = rows(listings(desk), contest_id)
+    remake = (
+        "from ledger.migrations.run import baseline_tables\n"
+        "    op.drop_table('rm_submissions')\n"
+        "    op.drop_table('rm_teams')\n"
+        "    for name in ('rm_teams', 'rm_submissions'):\n"
+        "        baseline_tables().tables[name].create(op.get_bind())\n"
+        "    op.execute('DELETE FROM listings_tracking')"
+    )
+    url = desk.factory.datastore.engine.url.render_as_string(hide_password=False)
+    migrate(url, location_with(tmp_path, remake))
+    assert rows(open_listings(desk).view, contest_id) == ([], [])  # remade, empty
+    assert rows(listings(desk), contest_id) == before == expected(desk, team_ids, submission_ids)

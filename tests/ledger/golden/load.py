@@ -42,10 +42,11 @@ def recorder(url: str, keyring: Keyring, handover=None) -> ChainingApplicationRe
     return made
 
 
-def golden_database(folder: Path) -> tuple[str, Keyring]:
-    """The golden rows and checkpoint in a new SQLite database under ``folder``; its URL and
-    a keyring holding the golden keys (``folder/keys``)."""
-    url = f"sqlite:///{folder / 'golden.sqlite3'}"
+def golden_database(folder: Path, url: str | None = None) -> tuple[str, Keyring]:
+    """The golden rows and checkpoint in a new database (``url``, an empty one; else SQLite
+    under ``folder``) as the release that signed them made it; its URL and a keyring holding
+    the golden keys (``folder/keys``)."""
+    url = url or f"sqlite:///{folder / 'golden.sqlite3'}"
     keyring, _ = golden_keyring(folder / "keys")
     made = recorder(url, keyring)
     rows = [
