@@ -40,7 +40,9 @@ DERIVED = (
     "judging_tracking",
     "inbox_tracking",
     "dispatcher_tracking",
-    # read models (services/read_models.py, services/judging_read_models.py, services/inbox.py)
+    "run_durations_tracking",
+    # read models (services/read_models.py, services/judging_read_models.py, services/inbox.py,
+    # services/run_durations.py)
     "rm_teams",
     "rm_submissions",
     "rm_reviews",
@@ -52,6 +54,7 @@ DERIVED = (
     "inbox_teams",
     "inbox_subjects",
     "inbox_messages",
+    "rm_run_durations",
 )
 
 KEPT = EVENTS + EVIDENCE  # what the migration guard watches (ledger/migrations/rules.py)

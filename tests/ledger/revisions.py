@@ -21,14 +21,17 @@ def upgrade_to(url: str, revision: str, location: Path = run.LOCATION) -> None:
         engine.dispose()
 
 
+SYNTHETIC = "9999"  # a revision after any head this release may have
+
+
 def location_with(tmp_path: Path, upgrade: str) -> Path:
-    """This release's revisions plus a 0003 after the head whose upgrade's body is ``upgrade``
-    (indented by four spaces)."""
+    """This release's revisions plus one more, ``SYNTHETIC``, after the head, whose upgrade's
+    body is ``upgrade`` (indented by four spaces)."""
     location = tmp_path / "migrations"
     shutil.copytree(run.LOCATION, location, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    (location / "versions" / "0003_synthetic.py").write_text(
+    (location / "versions" / f"{SYNTHETIC}_synthetic.py").write_text(
         "import sqlalchemy as sa\nfrom alembic import op\n\n"
-        f"revision = '0003'\ndown_revision = {run.scripts().get_current_head()!r}\n"
+        f"revision = {SYNTHETIC!r}\ndown_revision = {run.scripts().get_current_head()!r}\n"
         "branch_labels = depends_on = None\n\n\n"
         f"def upgrade():\n    {upgrade}\n"
     )

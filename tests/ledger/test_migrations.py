@@ -31,8 +31,10 @@ from tests.ledger.golden.schema import (
     make_tables_as_the_code_does,
 )
 from tests.ledger.history import huiyan_for, make_settings
-from tests.ledger.revisions import location_with, upgrade_to
+from tests.ledger.revisions import SYNTHETIC, location_with, upgrade_to
 from tests.support import create_postgres_database, drop_postgres_database
+
+HEAD = run.scripts().get_current_head()
 
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 
@@ -218,10 +220,12 @@ def test_a_revision_that_breaks_a_rule_is_refused_and_changes_nothing(url, tmp_p
     run.migrate(url)
     fill_kept_tables(url)
     schema, rows = describe_url(url), contents(url)
-    with pytest.raises(MigrationRefused, match="revision 0003 " + named.split(" ", 1)[0]) as e:
+    with pytest.raises(
+        MigrationRefused, match=f"revision {SYNTHETIC} " + named.split(" ", 1)[0]
+    ) as e:
         run.migrate(url, location_with(tmp_path, upgrade))
     assert named in str(e.value)
-    assert state(url).current == "0002"
+    assert state(url).current == HEAD
     assert (describe_url(url), contents(url)) == (schema, rows)
 
 
@@ -230,7 +234,7 @@ def test_a_revision_that_adds_an_events_column_passes(url, tmp_path):
     fill_kept_tables(url)
     adds = "op.add_column('ledger_events', sa.Column('schema_note', sa.Text(), nullable=True))"
     before, after = run.migrate(url, location_with(tmp_path, adds))
-    assert (before.current, after.current) == ("0002", "0003")
+    assert (before.current, after.current) == (HEAD, SYNTHETIC)
     assert contents(url)["ledger_events"][0][-1] is None
 
 
@@ -240,7 +244,7 @@ def test_a_revision_that_adds_an_events_column_passes(url, tmp_path):
 def test_an_empty_database_gets_the_whole_schema_at_the_head(url):
     assert state(url).kind == run.EMPTY
     before, after = run.migrate(url)
-    assert (before.kind, after.kind, after.current) == (run.EMPTY, run.CURRENT, "0002")
+    assert (before.kind, after.kind, after.current) == (run.EMPTY, run.CURRENT, HEAD)
 
 
 @pytest.mark.parametrize(
@@ -280,7 +284,7 @@ def test_two_processes_migrating_at_once_migrate_once(url):
     for thread in threads:
         thread.join()
     assert sorted(before.kind for before, _ in outcomes) == [run.CURRENT, run.EMPTY]
-    assert {after.current for _, after in outcomes} == {"0002"}
+    assert {after.current for _, after in outcomes} == {HEAD}
 
 
 # --- start-up ---------------------------------------------------------------------------------
@@ -332,7 +336,7 @@ def test_the_services_refuse_a_database_behind_with_one_line(
     result = huiyan_for(settings_for(sqlite_url, tmp_path), *command)
     assert result.exit_code == status
     assert result.output == (
-        f"{prefix}the database is at revision 0001; this release needs revision 0002: "
+        f"{prefix}the database is at revision 0001; this release needs revision {HEAD}: "
         "run huiyan ledger migrate\n"
     )
     assert state(sqlite_url).current == "0001"

@@ -36,6 +36,7 @@ from services.inbox import open_inbox
 from services.judging_read_models import open_judging
 from services.mail import SentLog
 from services.read_models import open_listings
+from services.run_durations import open_run_durations
 from services.standings_memo import StandingsMemo
 from tests.ledger.history import make_settings
 from tests.support import create_postgres_database, drop_postgres_database
@@ -59,7 +60,7 @@ def make_tables_as_the_code_does(settings: Settings) -> None:
         for stream in (settings, access_settings(settings)):
             _ = Ledger(engine, keyring_for(stream), stream.events_table).tree
         app = apps[1]
-        open_listings(app), open_judging(app), open_inbox(app)
+        open_listings(app), open_judging(app), open_inbox(app), open_run_durations(app)
         datastore = app.factory.datastore  # type: ignore[attr-defined]
         SentLog(datastore)
         StandingsMemo(engine)
