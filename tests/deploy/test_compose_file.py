@@ -92,6 +92,18 @@ def test_secrets_come_from_files_and_never_from_the_environment(services):
             assert environment["HUIYAN_LEDGER_KEY"] == "/run/secrets/ledger_key", name
 
 
+def test_every_huiyan_process_waits_for_the_migration(services):
+    assert services["migrate"]["command"] == ["huiyan", "ledger", "migrate"]
+    assert services["migrate"]["restart"] == "no"
+    for name, service in services.items():
+        if name in ("postgres", "redis", "witness", "migrate"):
+            assert "migrate" not in service.get("depends_on", {}), name
+        else:
+            assert service["depends_on"]["migrate"] == {
+                "condition": "service_completed_successfully"
+            }, name
+
+
 def test_one_dispatcher_and_gpu_workers_pinned_one_gpu_each(services):
     assert "deploy" not in services["dispatcher"] and "scale" not in services["dispatcher"]
     gpus = {name: s for name, s in services.items() if s.get("profiles") == ["gpu"]}
