@@ -34,8 +34,10 @@ from tests.deploy.network import Network, Outside, Pod
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
+# applied on its own, before the rollout (`kubectl apply -k deploy/k8s/migrate`)
+MIGRATE = K8S / "migrate"
 GUIDE = ROOT / "docs" / "deploy" / "kubernetes.md"
-MANIFESTS = load(K8S)
+MANIFESTS = load(K8S) + load(MIGRATE)
 
 NAMESPACES = {"huiyan", SANDBOX}
 WORKERS = {"worker-scoring", "worker-inference"}
@@ -47,6 +49,7 @@ IMAGES = {
     "worker-inference": "huiyan/worker-gpu:0.1.0",
     "checkpoint": "huiyan/worker-cpu:0.1.0",
     "verify": "huiyan/worker-cpu:0.1.0",
+    "migrate": "huiyan/worker-cpu:0.1.0",
     "postgres": "huiyan/postgres:0.1.0",
     "redis": "huiyan/redis:0.1.0",
 }
@@ -90,12 +93,15 @@ def test_every_pod_meets_pod_security_and_the_house_rules(manifest: Manifest) ->
     assert pod_problems(manifest.doc) == []
 
 
-def test_the_kustomization_lists_every_manifest_and_only_those() -> None:
+def test_the_kustomizations_list_every_manifest_and_only_those() -> None:
     on_disk = sorted(p.resolve() for p in [*K8S.rglob("*.yaml"), *K8S.rglob("*.yml")])
     kustomizations = [p for p in on_disk if p.name == "kustomization.yaml"]
-    listed = listed_files(K8S)
+    # the rollout's and the migration's, each file in exactly one: applying the rollout never
+    # migrates, and the migration is nothing but the Job
+    listed = listed_files(K8S) + listed_files(MIGRATE)
     assert len(listed) == len(set(listed))
     assert sorted(listed) == [p for p in on_disk if p not in kustomizations]
+    assert [(m.kind, m.name) for m in load(MIGRATE)] == [("Job", "migrate")]
     # no transformer: the files are exactly what the cluster receives
     for path in kustomizations:
         assert set(kustomization(path.parent)) <= ALLOWED_KUSTOMIZATION_KEYS, path
@@ -193,6 +199,52 @@ def test_verification_reads_only_and_holds_no_private_key() -> None:
     for container in spec["containers"]:
         assert all(m.get("readOnly") for m in container["volumeMounts"] if m["mountPath"] != "/tmp")
         assert "HUIYAN_LEDGER_KEY" not in str(container)
+
+
+# the pods that run this release's code on the contest's tables; verify reads only the events
+# and evidence tables, whose columns every release keeps, and must verify any release's database
+WRITERS = {"web", "dispatcher", "checkpoint", *WORKERS}
+
+
+def _database_url(container: dict[str, Any]) -> dict[str, Any]:
+    (env,) = [e for e in container["env"] if e["name"] == "HUIYAN_DATABASE_URL"]
+    return env
+
+
+def test_every_writer_waits_for_this_releases_schema() -> None:
+    """`huiyan ledger migrate --check`, with the pod's own image (so the same release's head),
+    settings and database, exits 1 behind and 2 on a newer release's schema: the pod does not
+    start, and its init container is retried with back-off until the migrate Job has run."""
+    waiting = set()
+    for manifest in _workloads():
+        spec = pod_template(manifest.doc)["spec"]
+        if not spec.get("initContainers"):
+            continue
+        (check,) = spec["initContainers"]
+        main = spec["containers"][0]
+        assert check["command"] == ["huiyan", "ledger", "migrate", "--check"], manifest
+        assert check["image"] == main["image"] and check["envFrom"] == main["envFrom"], manifest
+        assert _database_url(check) == _database_url(main), manifest
+        # the database's URL and nothing more: no key, no home, no Redis
+        assert [e["name"] for e in check["env"]] == ["HUIYAN_DATABASE_URL"], manifest
+        assert [m["mountPath"] for m in check["volumeMounts"]] == ["/tmp"], manifest
+        waiting.add(_component(manifest))
+    assert waiting == WRITERS
+
+
+def test_the_migration_is_a_job_of_its_own_that_needs_only_the_database() -> None:
+    job = _workload("migrate")
+    assert (job.kind, job.namespace) == ("Job", "huiyan")
+    assert 0 < job.doc["spec"]["backoffLimit"] <= 3
+    assert job.doc["spec"]["ttlSecondsAfterFinished"] > 0
+    spec = pod_template(job.doc)["spec"]
+    assert spec["restartPolicy"] == "Never"
+    (container,) = spec["containers"]
+    assert container["command"] == ["huiyan", "ledger", "migrate"]
+    web = pod_template(_workload("web").doc)["spec"]["containers"][0]
+    assert container["envFrom"] == web["envFrom"]
+    assert container["env"] == [_database_url(web)]
+    assert [v["name"] for v in spec["volumes"]] == ["tmp"]
 
 
 def test_every_pod_that_mounts_the_home_mounts_its_keys_on_the_shared_claims() -> None:
@@ -351,7 +403,7 @@ def _pods() -> dict[str, Pod]:
 DNS = Pod("kube-system", {"k8s-app": "kube-dns"})
 INGRESS = Pod("ingress-nginx", {"app.kubernetes.io/name": "ingress-nginx"})
 PUBLIC, PRIVATE = Outside("203.0.113.7"), Outside("10.96.0.1")  # a witness; the API server
-CLIENTS_OF_POSTGRES = {"web", "dispatcher", "checkpoint", "verify", *WORKERS}
+CLIENTS_OF_POSTGRES = {"web", "dispatcher", "checkpoint", "verify", "migrate", *WORKERS}
 CLIENTS_OF_REDIS = {"web", "dispatcher", *WORKERS}
 PORTS = [(8000, "TCP"), (5432, "TCP"), (6379, "TCP"), (53, "UDP"), (53, "TCP"), (443, "TCP")]
 
@@ -503,6 +555,16 @@ MUTATIONS = {
         "checkpoint",
         lambda s: _container(s)["resources"]["limits"].pop("memory"),
         "contest: no limits for ['memory']",
+    ),
+    "unmasked proc in the schema check": (
+        "worker-inference",
+        lambda s: s["initContainers"][0]["securityContext"].update(procMount="Unmasked"),
+        "schema: procMount is not Default",
+    ),
+    "a writable root in the schema check": (
+        "web",
+        lambda s: s["initContainers"][0]["securityContext"].pop("readOnlyRootFilesystem"),
+        "schema: the root filesystem is not read-only",
     ),
 }
 
