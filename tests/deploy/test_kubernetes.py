@@ -247,6 +247,54 @@ def test_the_migration_is_a_job_of_its_own_that_needs_only_the_database() -> Non
     assert [v["name"] for v in spec["volumes"]] == ["tmp"]
 
 
+METRICS_PORTS = {"dispatcher": 9102, "worker-scoring": 9101, "worker-inference": 9101}
+
+
+def test_the_dispatcher_and_the_workers_serve_metrics_on_a_named_port() -> None:
+    for name, port in METRICS_PORTS.items():
+        (container,) = pod_template(_workload(name).doc)["spec"]["containers"]
+        command = container["command"]
+        assert command[command.index("--metrics-port") + 1] == str(port), name
+        assert command[command.index("--metrics-host") + 1] == "0.0.0.0", name
+        assert container["ports"] == [{"name": "metrics", "containerPort": port, "protocol": "TCP"}]
+
+
+def test_the_web_reads_its_metrics_token_from_a_secret_and_adds_up_its_workers(
+    tmp_path: Path,
+) -> None:
+    """The token is a file of the Secret huiyan-metrics-token (a value in the environment would
+    show in the pod's spec); gunicorn's workers write their metrics to a memory emptyDir. The
+    container's own settings, with its paths under tmp_path, give the web a token and the folder."""
+    spec = pod_template(_workload("web").doc)["spec"]
+    (container,) = spec["containers"]
+    volumes = {v["name"]: v for v in spec["volumes"]}
+    mounted = {m["mountPath"]: volumes[m["name"]] for m in container["volumeMounts"]}
+    env = {e["name"]: e["value"] for e in container["env"] if "value" in e}
+    assert "HUIYAN_METRICS_TOKEN" not in env
+    folder, _ = env["HUIYAN_METRICS_TOKEN_FILE"].rsplit("/", 1)
+    assert mounted[folder]["secret"]["secretName"] == "huiyan-metrics-token"
+    assert mounted[env["PROMETHEUS_MULTIPROC_DIR"]]["emptyDir"]["medium"] == "Memory"
+
+    here = {name: tmp_path / value.lstrip("/") for name, value in env.items()}
+    here["PROMETHEUS_MULTIPROC_DIR"].mkdir(parents=True)
+    here["HUIYAN_METRICS_TOKEN_FILE"].parent.mkdir(parents=True)
+    here["HUIYAN_METRICS_TOKEN_FILE"].write_text("a1" * 32 + "\n")  # as `openssl rand -hex 32`
+    (settings,) = [
+        m.doc["data"]
+        for m in _of_kind("ConfigMap")
+        if (m.namespace, m.name) == ("huiyan", "huiyan-settings")
+    ]
+    loaded = Settings.from_env(
+        {
+            **settings,
+            **{name: str(path) for name, path in here.items()},
+            "HUIYAN_DATABASE_URL": "postgresql+psycopg://huiyan@postgres/huiyan",
+        }
+    )
+    assert loaded.metrics_token == "a1" * 32
+    assert loaded.metrics_dir == here["PROMETHEUS_MULTIPROC_DIR"]
+
+
 def test_every_pod_that_mounts_the_home_mounts_its_keys_on_the_shared_claims() -> None:
     claims = {(m.namespace, m.name): m.doc["spec"] for m in _of_kind("PersistentVolumeClaim")}
     for manifest in _workloads():
@@ -331,6 +379,10 @@ def test_the_settings_are_documented_valid_and_agree_between_namespaces() -> Non
         assert loaded.is_production and str(loaded.home) == HOME
 
 
+# the settings that name a file holding a secret
+SECRET_FILES = {"HUIYAN_LEDGER_KEY", "HUIYAN_SERVICE_KEY", "HUIYAN_METRICS_TOKEN_FILE"}
+
+
 def _secret_references() -> set[tuple[str, str, str]]:
     """(namespace, secret, key) for every key a pod reads: env references, and the files its
     settings name in a mounted secret (a whole-secret volume needs the keys that are used)."""
@@ -349,7 +401,7 @@ def _secret_references() -> set[tuple[str, str, str]]:
             for env in container.get("env") or []:
                 if reference := (env.get("valueFrom") or {}).get("secretKeyRef"):
                     found.add((manifest.namespace, reference["name"], reference["key"]))
-                elif env["name"] in ("HUIYAN_LEDGER_KEY", "HUIYAN_SERVICE_KEY"):
+                elif env["name"] in SECRET_FILES:
                     folder, key = env["value"].rsplit("/", 1)
                     assert folder in mounts, f"{manifest}: {env['name']} is not in a mounted secret"
                     found.add((manifest.namespace, mounts[folder], key))
@@ -388,7 +440,7 @@ def _network(manifests: list[Manifest]) -> Network:
     return Network(
         [m.doc for m in manifests if m.kind == "NetworkPolicy"],
         {m.name: m.doc["metadata"]["labels"] for m in manifests if m.kind == "Namespace"}
-        | {"kube-system": {}, "ingress-nginx": {}},
+        | {"kube-system": {}, "ingress-nginx": {}, "monitoring": {}},
     )
 
 
@@ -402,14 +454,20 @@ def _pods() -> dict[str, Pod]:
 
 DNS = Pod("kube-system", {"k8s-app": "kube-dns"})
 INGRESS = Pod("ingress-nginx", {"app.kubernetes.io/name": "ingress-nginx"})
+MONITORING = Pod("monitoring", {"app.kubernetes.io/name": "prometheus"})
 PUBLIC, PRIVATE = Outside("203.0.113.7"), Outside("10.96.0.1")  # a witness; the API server
 CLIENTS_OF_POSTGRES = {"web", "dispatcher", "checkpoint", "verify", "migrate", *WORKERS}
 CLIENTS_OF_REDIS = {"web", "dispatcher", *WORKERS}
-PORTS = [(8000, "TCP"), (5432, "TCP"), (6379, "TCP"), (53, "UDP"), (53, "TCP"), (443, "TCP")]
+SCRAPED = {"web": 8000, **METRICS_PORTS}
+PORTS = [
+    (8000, "TCP"), (9101, "TCP"), (9102, "TCP"), (5432, "TCP"), (6379, "TCP"),
+    (53, "UDP"), (53, "TCP"), (443, "TCP"),
+]  # fmt: skip
 
 
 def _expected_open() -> set[tuple[str, str, int, str]]:
     expected = {("ingress", "web", 8000, "TCP"), ("checkpoint", "public", 443, "TCP")}
+    expected |= {("monitoring", pod, port, "TCP") for pod, port in SCRAPED.items()}
     expected |= {(c, "postgres", 5432, "TCP") for c in CLIENTS_OF_POSTGRES}
     expected |= {(c, "redis", 6379, "TCP") for c in CLIENTS_OF_REDIS}
     expected |= {(c, "dns", 53, p) for c in CLIENTS_OF_POSTGRES for p in ("UDP", "TCP")}
@@ -418,9 +476,9 @@ def _expected_open() -> set[tuple[str, str, int, str]]:
 
 def _open_connections(network: Network) -> set[tuple[str, str, int, str]]:
     """Every (source, destination, port, protocol) open from or to huiyan's pods, among them,
-    the ingress controller, DNS and two outside addresses."""
+    the ingress controller, Prometheus, DNS and two outside addresses."""
     pods = _pods()
-    sources = {**pods, "ingress": INGRESS}
+    sources = {**pods, "ingress": INGRESS, "monitoring": MONITORING, "public": PUBLIC}
     destinations = {**pods, "dns": DNS, "public": PUBLIC, "private": PRIVATE}
     return {
         (source, destination, port, protocol)
@@ -445,8 +503,15 @@ def test_each_namespace_denies_everything_by_default() -> None:
         ), namespace
 
 
+SCRAPE_RULE = {
+    "from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}],
+    "ports": [{"protocol": "TCP", "port": 9101}],
+}
+
+
 def sandbox_egress_problems(manifests: list[Manifest]) -> list[str]:
-    """Any way out of the workers' namespace but to PostgreSQL, Redis and DNS, and any way in."""
+    """Any way out of the workers' namespace but to PostgreSQL, Redis and DNS, and any way in
+    but Prometheus's to the metrics port."""
     network, pods = _network(manifests), _pods()
     allowed = {
         ("postgres", 5432, "TCP"),
@@ -456,7 +521,7 @@ def sandbox_egress_problems(manifests: list[Manifest]) -> list[str]:
     }
     found = []
     for policy in [m for m in manifests if m.kind == "NetworkPolicy" and m.namespace == SANDBOX]:
-        if policy.doc["spec"].get("ingress"):
+        if any(rule != SCRAPE_RULE for rule in policy.doc["spec"].get("ingress") or []):
             found.append(f"{policy.name} lets something in")
         for rule in policy.doc["spec"].get("egress") or []:
             if (
@@ -474,10 +539,16 @@ def sandbox_egress_problems(manifests: list[Manifest]) -> list[str]:
                     and (name, port, protocol) not in allowed
                 ):
                     found.append(f"{worker} reaches {name} on {port}/{protocol}")
+        sources = {**pods, "ingress": INGRESS, "monitoring": MONITORING, "public": PUBLIC}
+        for name, source in sources.items():
+            for port, protocol in [*PORTS, (22, "TCP"), (80, "TCP")]:
+                scrape = (name, port, protocol) == ("monitoring", 9101, "TCP")
+                if not scrape and network.allows(source, pods[worker], port, protocol):
+                    found.append(f"{name} reaches {worker} on {port}/{protocol}")
     return found
 
 
-def test_the_sandbox_reaches_only_postgres_redis_and_dns_and_nothing_reaches_it() -> None:
+def test_the_sandbox_reaches_only_postgres_redis_and_dns_and_only_prometheus_reaches_it() -> None:
     assert sandbox_egress_problems(MANIFESTS) == []
 
 
@@ -587,6 +658,18 @@ def test_a_policy_that_lets_the_sandbox_out_is_caught() -> None:
     assert "leak opens egress beyond named pods and ports" in problems
     assert "worker-scoring reaches public on 443/TCP" in problems
     assert "worker-inference reaches private on 443/TCP" in problems
+
+
+def test_a_policy_that_lets_more_into_the_sandbox_is_caught() -> None:
+    scrape = next(m for m in _of_kind("NetworkPolicy") if m.name == "workers-from-monitoring")
+    wide = copy.deepcopy(scrape.doc)
+    wide["spec"]["ingress"][0].pop("ports")
+    problems = sandbox_egress_problems(
+        [m for m in MANIFESTS if m is not scrape] + [Manifest(scrape.path, wide)]
+    )
+    assert "workers-from-monitoring lets something in" in problems
+    assert "monitoring reaches worker-inference on 22/TCP" in problems
+    assert "monitoring reaches worker-scoring on 9102/TCP" in problems
 
 
 def test_a_policy_missing_on_one_side_closes_the_path() -> None:
