@@ -191,14 +191,50 @@ def test_the_cronjobs_checkpoint_and_verify_both_streams_one_run_at_a_time() -> 
     assert jobs["verify"]["spec"]["jobTemplate"]["spec"]["backoffLimit"] == 0
 
 
-def test_verification_reads_only_and_holds_no_private_key() -> None:
-    spec = pod_template(_workload("verify").doc)["spec"]
-    claims = [v for v in spec["volumes"] if "persistentVolumeClaim" in v]
-    assert claims and all(v["persistentVolumeClaim"]["readOnly"] for v in claims)
-    assert not [v for v in spec["volumes"] if "secret" in v]
-    for container in spec["containers"]:
-        assert all(m.get("readOnly") for m in container["volumeMounts"] if m["mountPath"] != "/tmp")
-        assert "HUIYAN_LEDGER_KEY" not in str(container)
+RECORD = f"{HOME}/verifications"
+
+
+def verification_problems(doc: dict[str, Any]) -> list[str]:
+    """What lets the nightly verification change more than its record, or hold a private key:
+    it records its verdict (``--record``, which the metrics read) in ``$HUIYAN_HOME/
+    verifications``, a subPath of the home's claim, its one writable mount but /tmp. A claim's
+    ``readOnly`` would hold for that mount too, so the home's claim is read-only mount by mount."""
+    spec = pod_template(doc)["spec"]
+    volumes = {v["name"]: v for v in spec["volumes"]}
+    claims = {
+        n: v["persistentVolumeClaim"] for n, v in volumes.items() if "persistentVolumeClaim" in v
+    }
+    found = [f"secret volume: {name}" for name, v in volumes.items() if "secret" in v]
+    found += [
+        f"claim {c['claimName']} is writable"
+        for c in claims.values()
+        if c["claimName"] != "huiyan-home" and not c.get("readOnly")
+    ]
+    for container in pod_security.containers(spec):
+        name = container["name"]
+        if "--record" not in container["command"]:
+            found.append(f"{name}: its verdict is not recorded")
+        if "HUIYAN_LEDGER_KEY" in str(container):
+            found.append(f"{name}: holds the ledger key")
+        writable = {
+            (m["mountPath"], m.get("subPath"), m["name"])
+            for m in container["volumeMounts"]
+            if not m.get("readOnly")
+        }
+        record = (RECORD, "verifications", "home")
+        home = claims["home"]
+        if record not in writable or home["claimName"] != "huiyan-home" or home.get("readOnly"):
+            found.append(f"{name}: its record is not writable")
+        found += [
+            f"{name}: {path} is writable"
+            for path, _, volume in writable - {record}
+            if not (path == "/tmp" and "emptyDir" in volumes[volume])
+        ]
+    return found
+
+
+def test_verification_writes_only_its_record_and_holds_no_private_key() -> None:
+    assert verification_problems(_workload("verify").doc) == []
 
 
 # the pods that run this release's code on the contest's tables; verify reads only the events
@@ -645,6 +681,51 @@ def test_a_mutated_pod_is_caught(mutation: str) -> None:
     name, change, expected = MUTATIONS[mutation]
     problems = pod_problems(_mutated(name, change))
     assert [p for p in problems if expected in p], problems
+
+
+def _mount(spec: dict[str, Any], path: str) -> dict[str, Any]:
+    (mount,) = [m for m in _container(spec)["volumeMounts"] if m["mountPath"] == path]
+    return mount
+
+
+def _claim(spec: dict[str, Any], name: str) -> dict[str, Any]:
+    (volume,) = [v for v in spec["volumes"] if v["name"] == name]
+    return volume["persistentVolumeClaim"]
+
+
+VERIFY_MUTATIONS = {
+    "the home writable": (
+        lambda s: _mount(s, HOME).pop("readOnly"),
+        "contest: /var/lib/huiyan is writable",
+    ),
+    "the keys' claim writable": (
+        lambda s: _claim(s, "keys").pop("readOnly"),
+        "claim huiyan-keys is writable",
+    ),
+    "the home's claim read-only": (
+        lambda s: _claim(s, "home").update(readOnly=True),
+        "contest: its record is not writable",
+    ),
+    "the record read-only": (
+        lambda s: _mount(s, RECORD).update(readOnly=True),
+        "contest: its record is not writable",
+    ),
+    "the ledger key": (
+        lambda s: _container(s)["env"].append({"name": "HUIYAN_LEDGER_KEY", "value": "/k.pem"}),
+        "contest: holds the ledger key",
+    ),
+    "no record": (
+        lambda s: _container(s)["command"].remove("--record"),
+        "contest: its verdict is not recorded",
+    ),
+}
+
+
+@pytest.mark.parametrize("mutation", VERIFY_MUTATIONS)
+def test_a_verification_that_writes_more_or_signs_is_caught(mutation: str) -> None:
+    change, expected = VERIFY_MUTATIONS[mutation]
+    problems = verification_problems(_mutated("verify", change))
+    assert expected in problems, problems
 
 
 def test_a_policy_that_lets_the_sandbox_out_is_caught() -> None:
