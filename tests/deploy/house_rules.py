@@ -1,7 +1,8 @@
 """What every huiyan pod must be: valid against the strict schemas, within Pod Security as its
 namespace enforces it (`restricted`; `baseline` in huiyan-sandbox, where the one documented
-departure from `restricted` is the unmasked /proc of a user-namespaced pod), and within the
-house's own rules, which go further (docs/deploy/kubernetes.md)."""
+departure from `restricted` is the unmasked /proc of a user-namespaced pod's containers that
+run the sandbox, not of its init containers), and within the house's own rules, which go
+further (docs/deploy/kubernetes.md)."""
 
 from __future__ import annotations
 
@@ -25,8 +26,8 @@ def pod_problems(doc: dict[str, Any]) -> list[str]:
     found = schema_problems(doc)
     if namespace == SANDBOX:
         found += pod_security.problems(spec, annotations, "baseline")
-        # the one documented departure from `restricted`, and nothing more
-        unmasked = [f"procMount: {c['name']}" for c in pod_security.containers(spec)]
+        # the one documented departure from `restricted`, where the sandbox runs, and nothing more
+        unmasked = [f"procMount: {c['name']}" for c in spec["containers"]]
         departures = pod_security.problems(spec, annotations, "restricted")
         found += [f"beyond the documented exception: {p}" for p in departures if p not in unmasked]
     else:
@@ -36,7 +37,8 @@ def pod_problems(doc: dict[str, Any]) -> list[str]:
 
 def house_problems(spec: dict[str, Any], *, sandbox: bool) -> list[str]:
     """huiyan's rules beyond Pod Security: one uid, the runtime's seccomp profile (the sandbox's
-    own in huiyan-sandbox), a read-only root with an emptyDir /tmp, no token, sized pods."""
+    own in huiyan-sandbox), a read-only root with an emptyDir /tmp, no token, sized pods; an
+    unmasked /proc only in the sandbox's containers (an init container runs no sandbox)."""
     pod = spec.get("securityContext") or {}
     found = []
     expected = {
@@ -67,6 +69,7 @@ def house_problems(spec: dict[str, Any], *, sandbox: bool) -> list[str]:
         if spec.get(key) != value:
             found.append(f"{key} is not {value}")
     empty_dirs = {v["name"] for v in spec.get("volumes") or [] if "emptyDir" in v}
+    sandboxing = {c["name"] for c in spec["containers"]} if sandbox else set()
     for container in pod_security.containers(spec):
         name, context = container["name"], container.get("securityContext") or {}
         if context.get("allowPrivilegeEscalation") is not False:
@@ -75,8 +78,9 @@ def house_problems(spec: dict[str, Any], *, sandbox: bool) -> list[str]:
             found.append(f"{name}: the root filesystem is not read-only")
         if context.get("capabilities") != {"drop": ["ALL"]}:
             found.append(f"{name}: capabilities are not exactly drop ALL")
-        if context.get("procMount", "Default") != ("Unmasked" if sandbox else "Default"):
-            found.append(f"{name}: procMount is not the namespace's")
+        proc = "Unmasked" if name in sandboxing else "Default"
+        if context.get("procMount", "Default") != proc:
+            found.append(f"{name}: procMount is not {proc}")
         for key in ("runAsUser", "runAsGroup", "runAsNonRoot", "seccompProfile", "privileged"):
             if key in context:
                 found.append(f"{name}: securityContext.{key} overrides the pod's")

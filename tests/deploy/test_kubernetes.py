@@ -34,8 +34,10 @@ from tests.deploy.network import Network, Outside, Pod
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
+# applied on its own, before the rollout (`kubectl apply -k deploy/k8s/migrate`)
+MIGRATE = K8S / "migrate"
 GUIDE = ROOT / "docs" / "deploy" / "kubernetes.md"
-MANIFESTS = load(K8S)
+MANIFESTS = load(K8S) + load(MIGRATE)
 
 NAMESPACES = {"huiyan", SANDBOX}
 WORKERS = {"worker-scoring", "worker-inference"}
@@ -47,6 +49,7 @@ IMAGES = {
     "worker-inference": "huiyan/worker-gpu:0.1.0",
     "checkpoint": "huiyan/worker-cpu:0.1.0",
     "verify": "huiyan/worker-cpu:0.1.0",
+    "migrate": "huiyan/worker-cpu:0.1.0",
     "postgres": "huiyan/postgres:0.1.0",
     "redis": "huiyan/redis:0.1.0",
 }
@@ -90,12 +93,15 @@ def test_every_pod_meets_pod_security_and_the_house_rules(manifest: Manifest) ->
     assert pod_problems(manifest.doc) == []
 
 
-def test_the_kustomization_lists_every_manifest_and_only_those() -> None:
+def test_the_kustomizations_list_every_manifest_and_only_those() -> None:
     on_disk = sorted(p.resolve() for p in [*K8S.rglob("*.yaml"), *K8S.rglob("*.yml")])
     kustomizations = [p for p in on_disk if p.name == "kustomization.yaml"]
-    listed = listed_files(K8S)
+    # the rollout's and the migration's, each file in exactly one: applying the rollout never
+    # migrates, and the migration is nothing but the Job
+    listed = listed_files(K8S) + listed_files(MIGRATE)
     assert len(listed) == len(set(listed))
     assert sorted(listed) == [p for p in on_disk if p not in kustomizations]
+    assert [(m.kind, m.name) for m in load(MIGRATE)] == [("Job", "migrate")]
     # no transformer: the files are exactly what the cluster receives
     for path in kustomizations:
         assert set(kustomization(path.parent)) <= ALLOWED_KUSTOMIZATION_KEYS, path
@@ -185,14 +191,144 @@ def test_the_cronjobs_checkpoint_and_verify_both_streams_one_run_at_a_time() -> 
     assert jobs["verify"]["spec"]["jobTemplate"]["spec"]["backoffLimit"] == 0
 
 
-def test_verification_reads_only_and_holds_no_private_key() -> None:
-    spec = pod_template(_workload("verify").doc)["spec"]
-    claims = [v for v in spec["volumes"] if "persistentVolumeClaim" in v]
-    assert claims and all(v["persistentVolumeClaim"]["readOnly"] for v in claims)
-    assert not [v for v in spec["volumes"] if "secret" in v]
-    for container in spec["containers"]:
-        assert all(m.get("readOnly") for m in container["volumeMounts"] if m["mountPath"] != "/tmp")
-        assert "HUIYAN_LEDGER_KEY" not in str(container)
+RECORD = f"{HOME}/verifications"
+
+
+def verification_problems(doc: dict[str, Any]) -> list[str]:
+    """What lets the nightly verification change more than its record, or hold a private key:
+    it records its verdict (``--record``, which the metrics read) in ``$HUIYAN_HOME/
+    verifications``, a subPath of the home's claim, its one writable mount but /tmp. A claim's
+    ``readOnly`` would hold for that mount too, so the home's claim is read-only mount by mount."""
+    spec = pod_template(doc)["spec"]
+    volumes = {v["name"]: v for v in spec["volumes"]}
+    claims = {
+        n: v["persistentVolumeClaim"] for n, v in volumes.items() if "persistentVolumeClaim" in v
+    }
+    found = [f"secret volume: {name}" for name, v in volumes.items() if "secret" in v]
+    found += [
+        f"claim {c['claimName']} is writable"
+        for c in claims.values()
+        if c["claimName"] != "huiyan-home" and not c.get("readOnly")
+    ]
+    for container in pod_security.containers(spec):
+        name = container["name"]
+        if "--record" not in container["command"]:
+            found.append(f"{name}: its verdict is not recorded")
+        if "HUIYAN_LEDGER_KEY" in str(container):
+            found.append(f"{name}: holds the ledger key")
+        writable = {
+            (m["mountPath"], m.get("subPath"), m["name"])
+            for m in container["volumeMounts"]
+            if not m.get("readOnly")
+        }
+        record = (RECORD, "verifications", "home")
+        home = claims["home"]
+        if record not in writable or home["claimName"] != "huiyan-home" or home.get("readOnly"):
+            found.append(f"{name}: its record is not writable")
+        found += [
+            f"{name}: {path} is writable"
+            for path, _, volume in writable - {record}
+            if not (path == "/tmp" and "emptyDir" in volumes[volume])
+        ]
+    return found
+
+
+def test_verification_writes_only_its_record_and_holds_no_private_key() -> None:
+    assert verification_problems(_workload("verify").doc) == []
+
+
+# the pods that run this release's code on the contest's tables; verify reads only the events
+# and evidence tables, whose columns every release keeps, and must verify any release's database
+WRITERS = {"web", "dispatcher", "checkpoint", *WORKERS}
+
+
+def _database_url(container: dict[str, Any]) -> dict[str, Any]:
+    (env,) = [e for e in container["env"] if e["name"] == "HUIYAN_DATABASE_URL"]
+    return env
+
+
+def test_every_writer_waits_for_this_releases_schema() -> None:
+    """`huiyan ledger migrate --check`, with the pod's own image (so the same release's head),
+    settings and database, exits 1 behind and 2 on a newer release's schema: the pod does not
+    start, and its init container is retried with back-off until the migrate Job has run."""
+    waiting = set()
+    for manifest in _workloads():
+        spec = pod_template(manifest.doc)["spec"]
+        if not spec.get("initContainers"):
+            continue
+        (check,) = spec["initContainers"]
+        main = spec["containers"][0]
+        assert check["command"] == ["huiyan", "ledger", "migrate", "--check"], manifest
+        assert check["image"] == main["image"] and check["envFrom"] == main["envFrom"], manifest
+        assert _database_url(check) == _database_url(main), manifest
+        # the database's URL and nothing more: no key, no home, no Redis
+        assert [e["name"] for e in check["env"]] == ["HUIYAN_DATABASE_URL"], manifest
+        assert [m["mountPath"] for m in check["volumeMounts"]] == ["/tmp"], manifest
+        waiting.add(_component(manifest))
+    assert waiting == WRITERS
+
+
+def test_the_migration_is_a_job_of_its_own_that_needs_only_the_database() -> None:
+    job = _workload("migrate")
+    assert (job.kind, job.namespace) == ("Job", "huiyan")
+    assert 0 < job.doc["spec"]["backoffLimit"] <= 3
+    assert job.doc["spec"]["ttlSecondsAfterFinished"] > 0
+    spec = pod_template(job.doc)["spec"]
+    assert spec["restartPolicy"] == "Never"
+    (container,) = spec["containers"]
+    assert container["command"] == ["huiyan", "ledger", "migrate"]
+    web = pod_template(_workload("web").doc)["spec"]["containers"][0]
+    assert container["envFrom"] == web["envFrom"]
+    assert container["env"] == [_database_url(web)]
+    assert [v["name"] for v in spec["volumes"]] == ["tmp"]
+
+
+METRICS_PORTS = {"dispatcher": 9102, "worker-scoring": 9101, "worker-inference": 9101}
+
+
+def test_the_dispatcher_and_the_workers_serve_metrics_on_a_named_port() -> None:
+    for name, port in METRICS_PORTS.items():
+        (container,) = pod_template(_workload(name).doc)["spec"]["containers"]
+        command = container["command"]
+        assert command[command.index("--metrics-port") + 1] == str(port), name
+        assert command[command.index("--metrics-host") + 1] == "0.0.0.0", name
+        assert container["ports"] == [{"name": "metrics", "containerPort": port, "protocol": "TCP"}]
+
+
+def test_the_web_reads_its_metrics_token_from_a_secret_and_adds_up_its_workers(
+    tmp_path: Path,
+) -> None:
+    """The token is a file of the Secret huiyan-metrics-token (a value in the environment would
+    show in the pod's spec); gunicorn's workers write their metrics to a memory emptyDir. The
+    container's own settings, with its paths under tmp_path, give the web a token and the folder."""
+    spec = pod_template(_workload("web").doc)["spec"]
+    (container,) = spec["containers"]
+    volumes = {v["name"]: v for v in spec["volumes"]}
+    mounted = {m["mountPath"]: volumes[m["name"]] for m in container["volumeMounts"]}
+    env = {e["name"]: e["value"] for e in container["env"] if "value" in e}
+    assert "HUIYAN_METRICS_TOKEN" not in env
+    folder, _ = env["HUIYAN_METRICS_TOKEN_FILE"].rsplit("/", 1)
+    assert mounted[folder]["secret"]["secretName"] == "huiyan-metrics-token"
+    assert mounted[env["PROMETHEUS_MULTIPROC_DIR"]]["emptyDir"]["medium"] == "Memory"
+
+    here = {name: tmp_path / value.lstrip("/") for name, value in env.items()}
+    here["PROMETHEUS_MULTIPROC_DIR"].mkdir(parents=True)
+    here["HUIYAN_METRICS_TOKEN_FILE"].parent.mkdir(parents=True)
+    here["HUIYAN_METRICS_TOKEN_FILE"].write_text("a1" * 32 + "\n")  # as `openssl rand -hex 32`
+    (settings,) = [
+        m.doc["data"]
+        for m in _of_kind("ConfigMap")
+        if (m.namespace, m.name) == ("huiyan", "huiyan-settings")
+    ]
+    loaded = Settings.from_env(
+        {
+            **settings,
+            **{name: str(path) for name, path in here.items()},
+            "HUIYAN_DATABASE_URL": "postgresql+psycopg://huiyan@postgres/huiyan",
+        }
+    )
+    assert loaded.metrics_token == "a1" * 32
+    assert loaded.metrics_dir == here["PROMETHEUS_MULTIPROC_DIR"]
 
 
 def test_every_pod_that_mounts_the_home_mounts_its_keys_on_the_shared_claims() -> None:
@@ -279,6 +415,10 @@ def test_the_settings_are_documented_valid_and_agree_between_namespaces() -> Non
         assert loaded.is_production and str(loaded.home) == HOME
 
 
+# the settings that name a file holding a secret
+SECRET_FILES = {"HUIYAN_LEDGER_KEY", "HUIYAN_SERVICE_KEY", "HUIYAN_METRICS_TOKEN_FILE"}
+
+
 def _secret_references() -> set[tuple[str, str, str]]:
     """(namespace, secret, key) for every key a pod reads: env references, and the files its
     settings name in a mounted secret (a whole-secret volume needs the keys that are used)."""
@@ -297,7 +437,7 @@ def _secret_references() -> set[tuple[str, str, str]]:
             for env in container.get("env") or []:
                 if reference := (env.get("valueFrom") or {}).get("secretKeyRef"):
                     found.add((manifest.namespace, reference["name"], reference["key"]))
-                elif env["name"] in ("HUIYAN_LEDGER_KEY", "HUIYAN_SERVICE_KEY"):
+                elif env["name"] in SECRET_FILES:
                     folder, key = env["value"].rsplit("/", 1)
                     assert folder in mounts, f"{manifest}: {env['name']} is not in a mounted secret"
                     found.add((manifest.namespace, mounts[folder], key))
@@ -336,7 +476,7 @@ def _network(manifests: list[Manifest]) -> Network:
     return Network(
         [m.doc for m in manifests if m.kind == "NetworkPolicy"],
         {m.name: m.doc["metadata"]["labels"] for m in manifests if m.kind == "Namespace"}
-        | {"kube-system": {}, "ingress-nginx": {}},
+        | {"kube-system": {}, "ingress-nginx": {}, "monitoring": {}},
     )
 
 
@@ -350,14 +490,20 @@ def _pods() -> dict[str, Pod]:
 
 DNS = Pod("kube-system", {"k8s-app": "kube-dns"})
 INGRESS = Pod("ingress-nginx", {"app.kubernetes.io/name": "ingress-nginx"})
+MONITORING = Pod("monitoring", {"app.kubernetes.io/name": "prometheus"})
 PUBLIC, PRIVATE = Outside("203.0.113.7"), Outside("10.96.0.1")  # a witness; the API server
-CLIENTS_OF_POSTGRES = {"web", "dispatcher", "checkpoint", "verify", *WORKERS}
+CLIENTS_OF_POSTGRES = {"web", "dispatcher", "checkpoint", "verify", "migrate", *WORKERS}
 CLIENTS_OF_REDIS = {"web", "dispatcher", *WORKERS}
-PORTS = [(8000, "TCP"), (5432, "TCP"), (6379, "TCP"), (53, "UDP"), (53, "TCP"), (443, "TCP")]
+SCRAPED = {"web": 8000, **METRICS_PORTS}
+PORTS = [
+    (8000, "TCP"), (9101, "TCP"), (9102, "TCP"), (5432, "TCP"), (6379, "TCP"),
+    (53, "UDP"), (53, "TCP"), (443, "TCP"),
+]  # fmt: skip
 
 
 def _expected_open() -> set[tuple[str, str, int, str]]:
     expected = {("ingress", "web", 8000, "TCP"), ("checkpoint", "public", 443, "TCP")}
+    expected |= {("monitoring", pod, port, "TCP") for pod, port in SCRAPED.items()}
     expected |= {(c, "postgres", 5432, "TCP") for c in CLIENTS_OF_POSTGRES}
     expected |= {(c, "redis", 6379, "TCP") for c in CLIENTS_OF_REDIS}
     expected |= {(c, "dns", 53, p) for c in CLIENTS_OF_POSTGRES for p in ("UDP", "TCP")}
@@ -366,9 +512,9 @@ def _expected_open() -> set[tuple[str, str, int, str]]:
 
 def _open_connections(network: Network) -> set[tuple[str, str, int, str]]:
     """Every (source, destination, port, protocol) open from or to huiyan's pods, among them,
-    the ingress controller, DNS and two outside addresses."""
+    the ingress controller, Prometheus, DNS and two outside addresses."""
     pods = _pods()
-    sources = {**pods, "ingress": INGRESS}
+    sources = {**pods, "ingress": INGRESS, "monitoring": MONITORING, "public": PUBLIC}
     destinations = {**pods, "dns": DNS, "public": PUBLIC, "private": PRIVATE}
     return {
         (source, destination, port, protocol)
@@ -393,8 +539,15 @@ def test_each_namespace_denies_everything_by_default() -> None:
         ), namespace
 
 
+SCRAPE_RULE = {
+    "from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}],
+    "ports": [{"protocol": "TCP", "port": 9101}],
+}
+
+
 def sandbox_egress_problems(manifests: list[Manifest]) -> list[str]:
-    """Any way out of the workers' namespace but to PostgreSQL, Redis and DNS, and any way in."""
+    """Any way out of the workers' namespace but to PostgreSQL, Redis and DNS, and any way in
+    but Prometheus's to the metrics port."""
     network, pods = _network(manifests), _pods()
     allowed = {
         ("postgres", 5432, "TCP"),
@@ -404,7 +557,7 @@ def sandbox_egress_problems(manifests: list[Manifest]) -> list[str]:
     }
     found = []
     for policy in [m for m in manifests if m.kind == "NetworkPolicy" and m.namespace == SANDBOX]:
-        if policy.doc["spec"].get("ingress"):
+        if any(rule != SCRAPE_RULE for rule in policy.doc["spec"].get("ingress") or []):
             found.append(f"{policy.name} lets something in")
         for rule in policy.doc["spec"].get("egress") or []:
             if (
@@ -422,10 +575,16 @@ def sandbox_egress_problems(manifests: list[Manifest]) -> list[str]:
                     and (name, port, protocol) not in allowed
                 ):
                     found.append(f"{worker} reaches {name} on {port}/{protocol}")
+        sources = {**pods, "ingress": INGRESS, "monitoring": MONITORING, "public": PUBLIC}
+        for name, source in sources.items():
+            for port, protocol in [*PORTS, (22, "TCP"), (80, "TCP")]:
+                scrape = (name, port, protocol) == ("monitoring", 9101, "TCP")
+                if not scrape and network.allows(source, pods[worker], port, protocol):
+                    found.append(f"{name} reaches {worker} on {port}/{protocol}")
     return found
 
 
-def test_the_sandbox_reaches_only_postgres_redis_and_dns_and_nothing_reaches_it() -> None:
+def test_the_sandbox_reaches_only_postgres_redis_and_dns_and_only_prometheus_reaches_it() -> None:
     assert sandbox_egress_problems(MANIFESTS) == []
 
 
@@ -504,6 +663,16 @@ MUTATIONS = {
         lambda s: _container(s)["resources"]["limits"].pop("memory"),
         "contest: no limits for ['memory']",
     ),
+    "unmasked proc in the schema check": (
+        "worker-inference",
+        lambda s: s["initContainers"][0]["securityContext"].update(procMount="Unmasked"),
+        "schema: procMount is not Default",
+    ),
+    "a writable root in the schema check": (
+        "web",
+        lambda s: s["initContainers"][0]["securityContext"].pop("readOnlyRootFilesystem"),
+        "schema: the root filesystem is not read-only",
+    ),
 }
 
 
@@ -512,6 +681,51 @@ def test_a_mutated_pod_is_caught(mutation: str) -> None:
     name, change, expected = MUTATIONS[mutation]
     problems = pod_problems(_mutated(name, change))
     assert [p for p in problems if expected in p], problems
+
+
+def _mount(spec: dict[str, Any], path: str) -> dict[str, Any]:
+    (mount,) = [m for m in _container(spec)["volumeMounts"] if m["mountPath"] == path]
+    return mount
+
+
+def _claim(spec: dict[str, Any], name: str) -> dict[str, Any]:
+    (volume,) = [v for v in spec["volumes"] if v["name"] == name]
+    return volume["persistentVolumeClaim"]
+
+
+VERIFY_MUTATIONS = {
+    "the home writable": (
+        lambda s: _mount(s, HOME).pop("readOnly"),
+        "contest: /var/lib/huiyan is writable",
+    ),
+    "the keys' claim writable": (
+        lambda s: _claim(s, "keys").pop("readOnly"),
+        "claim huiyan-keys is writable",
+    ),
+    "the home's claim read-only": (
+        lambda s: _claim(s, "home").update(readOnly=True),
+        "contest: its record is not writable",
+    ),
+    "the record read-only": (
+        lambda s: _mount(s, RECORD).update(readOnly=True),
+        "contest: its record is not writable",
+    ),
+    "the ledger key": (
+        lambda s: _container(s)["env"].append({"name": "HUIYAN_LEDGER_KEY", "value": "/k.pem"}),
+        "contest: holds the ledger key",
+    ),
+    "no record": (
+        lambda s: _container(s)["command"].remove("--record"),
+        "contest: its verdict is not recorded",
+    ),
+}
+
+
+@pytest.mark.parametrize("mutation", VERIFY_MUTATIONS)
+def test_a_verification_that_writes_more_or_signs_is_caught(mutation: str) -> None:
+    change, expected = VERIFY_MUTATIONS[mutation]
+    problems = verification_problems(_mutated("verify", change))
+    assert expected in problems, problems
 
 
 def test_a_policy_that_lets_the_sandbox_out_is_caught() -> None:
@@ -525,6 +739,18 @@ def test_a_policy_that_lets_the_sandbox_out_is_caught() -> None:
     assert "leak opens egress beyond named pods and ports" in problems
     assert "worker-scoring reaches public on 443/TCP" in problems
     assert "worker-inference reaches private on 443/TCP" in problems
+
+
+def test_a_policy_that_lets_more_into_the_sandbox_is_caught() -> None:
+    scrape = next(m for m in _of_kind("NetworkPolicy") if m.name == "workers-from-monitoring")
+    wide = copy.deepcopy(scrape.doc)
+    wide["spec"]["ingress"][0].pop("ports")
+    problems = sandbox_egress_problems(
+        [m for m in MANIFESTS if m is not scrape] + [Manifest(scrape.path, wide)]
+    )
+    assert "workers-from-monitoring lets something in" in problems
+    assert "monitoring reaches worker-inference on 22/TCP" in problems
+    assert "monitoring reaches worker-scoring on 9102/TCP" in problems
 
 
 def test_a_policy_missing_on_one_side_closes_the_path() -> None:
