@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
+import tempfile
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -352,17 +353,30 @@ def _keeper(settings: Settings, stream: str, database_url: str | None) -> Callab
         raise LedgerError("--record keeps runs of this instance's ledger, not of --database-url")
     from services.verification import Verifications
 
+    record = Verifications(settings)
+    try:  # a verdict that cannot be kept is found before the work, not after it
+        record.folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=record.folder):
+            pass
+    except OSError as error:
+        raise LedgerError(
+            f"--record cannot write the verdict to {record.folder} ({error.strerror})"
+        ) from None
     started = settings.now()
 
     def keep(report: Report | None = None, error: str = "") -> None:
-        Verifications(settings).record(
-            stream,
-            who="huiyan ledger verify",
-            role="operator",
-            started=started,
-            report=report,
-            error=error,
-        )
+        try:
+            record.record(
+                stream,
+                who="huiyan ledger verify",
+                role="operator",
+                started=started,
+                report=report,
+                error=error,
+            )
+        except OSError as failure:
+            click.echo(f"error: the verdict could not be recorded ({failure.strerror})", err=True)
+            sys.exit(2)
 
     return keep
 

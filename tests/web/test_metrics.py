@@ -105,6 +105,16 @@ def test_verify_records_a_run_it_could_not_make_and_only_of_this_instance(settin
     assert value(scrape(app_for(settings)), "huiyan_verify_last_ok", stream="contest") == 0
 
 
+def test_verify_refuses_to_start_when_its_verdict_cannot_be_kept(settings) -> None:
+    """A record folder that cannot be written (a share prepared without it, a file in its
+    place) stops the run before the work, with one line, not a traceback after it."""
+    (settings.home / "verifications").write_text("not a folder")
+    refused = huiyan_for(settings, "ledger", "verify", "--record")
+    assert refused.exit_code == 2
+    assert refused.stderr.startswith("error: --record cannot write the verdict to ")
+    assert "Traceback" not in refused.output
+
+
 def test_queue_depth_and_live_workers_come_from_redis(settings, redis_url) -> None:
     app = app_for(dataclasses.replace(settings, redis_url=redis_url))
     assert value(scrape(app), "huiyan_queue_jobs", queue="inference", state="queued") == 0
