@@ -266,8 +266,11 @@ def kept_alive(job_id: str) -> Iterator[Beat]:
     finally:
         stop.set()
         thread.join()
+        # A last beat, not a delete: the key outlives the job's code by ALIVE_SECONDS, while
+        # RQ records the job as finished. Deleted here, a reconciler that looked in between
+        # found a started job without a sign of life and ran it again.
         with contextlib.suppress(RedisError):
-            job.connection.delete(alive_key(job_id))
+            job.connection.set(alive_key(job_id), 1, ex=ALIVE_SECONDS)
 
 
 def cases_written(output: Path, total: int) -> dict[str, int]:

@@ -91,25 +91,23 @@ class RQJobQueue:
         )
 
     def state(self, stage: Stage, submission_id: str) -> JobState:
-        """Where the job stands. A fresh liveness key says "running" whatever RQ's own record
-        says: a job keeps beating while it runs, through a Redis restart that lost its
-        record. A job record without a status RQ knows (left half-written by a restart) is
-        nothing that will ever run: "missing"."""
+        """Where the job stands. RQ's record says whether it waits or is over; otherwise a
+        fresh liveness key says it runs, whatever the record says (a restart may have lost
+        the record of a job that runs on). Without one, a started job is abandoned, and one
+        with no record, or a record without a status RQ knows (left half-written by a
+        restart), is missing: nothing will ever run it."""
         job_id = job_id_for(stage, submission_id)
-        if self.redis.exists(alive_key(job_id)):
-            return "running"
         try:
-            job = Job.fetch(job_id, connection=self.redis)
-            status = job.get_status()
+            status = Job.fetch(job_id, connection=self.redis).get_status()
         except (NoSuchJobError, ValueError):
-            return "missing"
-        if status in (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED, JobStatus.CREATED):
-            return "waiting"
-        if status in (JobStatus.STARTED, JobStatus.STOPPED, JobStatus.CANCELED):
-            return "abandoned"  # started, and no sign of life (LivenessWorker, workers/jobs.py)
+            status = None
         if status in (JobStatus.FINISHED, JobStatus.FAILED):
             return "done"  # finished, or failed after its retries (the failure is recorded)
-        return "missing"
+        if status in (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED, JobStatus.CREATED):
+            return "waiting"
+        if self.redis.exists(alive_key(job_id)):
+            return "running"
+        return "missing" if status is None else "abandoned"
 
 
 class LivenessWorker(Worker):
