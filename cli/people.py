@@ -8,25 +8,20 @@ a key file instead and can never sign in as a person.
 
 from __future__ import annotations
 
-import os
-
 import click
 
 from cli.common import print_json, read_password, refusals_on_one_line, signed_in
 from domain.accounts import Account, Actor, Role
 from services import enrolment, organising, totp
 from services.credentials import (
-    Credential,
-    CredentialError,
     check_login,
     open_credential,
     seal_credential,
 )
 from services.desk import Desk
 from services.own_account import open_own_account
-from services.passwords import hash_password
 from services.sessions import SessionError, session_name
-from services.signin import SignInRefused, cli_origin, new_service_secret
+from services.signin import SignInRefused, cli_origin
 
 # --- signing in ------------------------------------------------------------------------------
 
@@ -111,42 +106,15 @@ def account_create(
     desk = Desk.open()
     acting = _organiser_or_bootstrap(desk)
     if Role(role) is Role.SERVICE:
-        _open_service(desk, login, acting)
+        opened, key_file = organising.open_service_account(desk, acting, login=login)
+        click.echo(opened)
+        click.echo(f"service key file: {key_file}", err=True)
         return
     password = read_password(password_stdin, confirm=True)
     opened = organising.open_person_account(
         desk, acting, login=login, role=Role(role), password=password, printed_name=printed_name
     )
     click.echo(opened)
-
-
-def _open_service(desk: Desk, login: str, acting: Actor | None) -> None:
-    """A service identity: its key file is written first (never over another), and taken
-    back if the account is refused, so a key file always proves an account that exists."""
-    secret = new_service_secret()
-    path = desk.settings.keys_dir / "services" / f"{login}.key"
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        raise CredentialError(f"a key file for the service {login!r} exists: {path}") from None
-    with os.fdopen(fd, "w") as stream:
-        stream.write(f"{login} {secret}\n")
-    account_id = Account.create_id(desk.vault.keyed_hash(login))
-    credential = Credential(login=login, password_hash=hash_password(secret))
-    try:
-        opened = desk.app.open_account(
-            login_key=desk.vault.keyed_hash(login),
-            role=Role.SERVICE,
-            credential=seal_credential(desk.vault, desk.blobs, account_id, credential),
-            actor=acting,
-            now=desk.now,
-        )
-    except BaseException:
-        path.unlink()
-        raise
-    click.echo(opened)
-    click.echo(f"service key file: {path}", err=True)
 
 
 @account.command("open")

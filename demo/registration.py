@@ -11,9 +11,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import secrets
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from domain.accounts import Account, Actor, Role
 from domain.registration import Registration
@@ -83,30 +85,15 @@ def play_registration(
         signer=signer,
     )
 
-    def form(name: str) -> Any:
-        """The leader registers the team and invites; each invited person accepts."""
-        leader, leaders[name], password = own_account(
-            registration, vault, blobs, f"lead-{name}", next(clock)
-        )
-        accounts.append(DemoAccount(f"lead-{name}", "team leader", password))
-        team = intake.load_team(EXAMPLES / f"team-{name}.yaml")
-        team_id = intake.register_team(
-            registration, team, vault=vault, blobs=blobs, actor=leader, now=next(clock)
-        )
-        leader = registration.account(leader.account_id).actor
-        outbox = settings.home / "outbox"
-        for path in sorted((EXAMPLES / "members").glob(f"{name}-*.yaml")):
-            member = intake.load_member(path)
-            message = intake.invite(
-                registration, team_id, member.email or "", vault=vault, outbox=outbox,
-                actor=leader, now=next(clock),
-            )  # fmt: skip
-            person, _, password = own_account(registration, vault, blobs, path.stem, next(clock))
-            accounts.append(DemoAccount(path.stem, "team member", password))
-            intake.accept(
-                registration, intake.invitation_token(message), member, vault=vault,
-                blobs=blobs, actor=person, now=next(clock),
-            )  # fmt: skip
+    def form(name: str) -> UUID:
+        """The example team ``name``, its leader ``lead-<name>``, its members' own files."""
+        members = [(path.stem, intake.load_member(path))
+                   for path in sorted((EXAMPLES / "members").glob(f"{name}-*.yaml"))]  # fmt: skip
+        team_id, leaders[name], formed = form_team(
+            settings, registration, intake.load_team(EXAMPLES / f"team-{name}.yaml"),
+            f"lead-{name}", members, clock,
+        )  # fmt: skip
+        accounts.extend(formed)
         return team_id
 
     leaders: dict[str, Signer] = {}
@@ -155,6 +142,38 @@ def play_registration(
             for team_id in teams.values()
         },
     }
+
+
+def form_team(
+    settings: Settings,
+    registration: Registration,
+    team: intake.TeamFile,
+    leader_login: str,
+    members: list[tuple[str, intake.MemberSpec]],
+    clock: Iterator[datetime],
+) -> tuple[UUID, Signer, list[DemoAccount]]:
+    """A team as its people make it: the leader opens their own account and registers the
+    team; each member (login, own record) is invited by e-mail, opens an account and accepts.
+    The team's id, the leader's signer and everyone's sign-in."""
+    vault, blobs = Vault(settings.keys_dir), BlobStore(settings.blobs_dir)
+    leader, signer, password = own_account(registration, vault, blobs, leader_login, next(clock))
+    accounts = [DemoAccount(leader_login, "team leader", password)]
+    team_id = intake.register_team(
+        registration, team, vault=vault, blobs=blobs, actor=leader, now=next(clock)
+    )
+    leader = registration.account(leader.account_id).actor
+    for login, member in members:
+        message = intake.invite(
+            registration, team_id, member.email or "", vault=vault,
+            outbox=settings.home / "outbox", actor=leader, now=next(clock),
+        )  # fmt: skip
+        person, _, password = own_account(registration, vault, blobs, login, next(clock))
+        accounts.append(DemoAccount(login, "team member", password))
+        intake.accept(
+            registration, intake.invitation_token(message), member, vault=vault,
+            blobs=blobs, actor=person, now=next(clock),
+        )  # fmt: skip
+    return team_id, signer, accounts
 
 
 @dataclasses.dataclass(frozen=True)

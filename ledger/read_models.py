@@ -35,6 +35,7 @@ from eventsourcing.projection import Projection
 from eventsourcing_sqlalchemy.datastore import SQLAlchemyDatastore
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyTrackingRecorder
 from sqlalchemy import MetaData, Table, bindparam, delete, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 LOG_NAME = "ledger"  # every application writes to one log, so one position covers all
@@ -59,10 +60,20 @@ class SQLView(SQLAlchemyTrackingRecorder):
         self._updates: dict[tuple[str, tuple[str, ...]], Any] = {}
 
     def create_table(self) -> None:
+        """The view's tables, made where missing. Processes that start together (a server's
+        workers, the dispatcher) can all find them missing and make them at the same moment;
+        the database refuses all but the first (PostgreSQL with a unique violation in its
+        catalogue, SQLite with "already exists"), and a second look then finds them made."""
         with _DEFINING:
-            super().create_table()
             assert self.datastore.engine is not None
-            self.metadata.create_all(self.datastore.engine, checkfirst=True)
+            for last_look in (False, True):
+                try:
+                    super().create_table()
+                    self.metadata.create_all(self.datastore.engine, checkfirst=True)
+                    return
+                except (IntegrityError, ProgrammingError, OperationalError):
+                    if last_look:
+                        raise
 
     def drop(self) -> None:
         """Drop the rows' tables and the tracking table: the view starts from zero."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,11 +27,13 @@ from domain.contest import IDENTITY_PROOF, Calendar, Contest
 from domain.signatures import Signer
 from domain.teams import Status
 from services import intake, strict_files
-from services.credentials import Credential, check_login, seal_credential
+from services.credentials import Credential, CredentialError, check_login, seal_credential
 from services.desk import Desk
 from services.errors import ServiceRefused
 from services.intake import Name
+from services.passwords import hash_password
 from services.read_models import listings
+from services.signin import new_service_secret
 from services.strict_files import Strict, validated
 
 AGREEMENT_LIMIT = 1024 * 1024
@@ -231,6 +234,36 @@ def open_person_account(
         person=desk.vault.seal_to(desk.blobs, opened_id, record),
         public_key=key.hex(),
     )
+
+
+def open_service_account(desk: Desk, acting: Actor | None, *, login: str) -> tuple[UUID, Path]:
+    """A service identity (the workers', the dispatcher's): its key file is written first
+    (never over another), and taken back if the account is refused, so a key file always
+    proves an account that exists. Returns the account's id and the key file's path."""
+    check_login(login)
+    secret = new_service_secret()
+    path = desk.settings.keys_dir / "services" / f"{login}.key"
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise CredentialError(f"a key file for the service {login!r} exists: {path}") from None
+    with os.fdopen(fd, "w") as stream:
+        stream.write(f"{login} {secret}\n")
+    opened_id = account_id(desk, login)
+    credential = Credential(login=login, password_hash=hash_password(secret))
+    try:
+        opened = desk.app.open_account(
+            login_key=desk.vault.keyed_hash(login),
+            role=Role.SERVICE,
+            credential=seal_credential(desk.vault, desk.blobs, opened_id, credential),
+            actor=acting,
+            now=desk.now,
+        )
+    except BaseException:
+        path.unlink()
+        raise
+    return opened, path
 
 
 class Enrolment(Strict):

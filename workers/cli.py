@@ -9,6 +9,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+import eventsourcing.persistence
+import sqlalchemy.exc
+from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from ledger.console import one_line_errors
 from ledger.ledger import LedgerError
@@ -23,8 +29,24 @@ class WorkerRefused(Exception):
     """This host or its configuration cannot do the work safely; the message says what to fix."""
 
 
+class Unreachable(Exception):
+    """Redis or the database did not answer (``dispatcher --once``)."""
+
+
 # LedgerError: among others, a database whose schema is behind (run huiyan ledger migrate)
-on_one_line = one_line_errors(SettingsError, WorkerRefused, LedgerError)
+on_one_line = one_line_errors(SettingsError, WorkerRefused, Unreachable, LedgerError)
+# What a service meets while Redis or the database is away for a moment (a restart, a
+# fail-over): the dispatcher and the workers wait it out instead of exiting. Only the
+# driver's "could not talk to it" errors; anything else is a bug and still ends the process.
+OUTAGES = (
+    RedisConnectionError,
+    RedisTimeoutError,
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    eventsourcing.persistence.OperationalError,
+    eventsourcing.persistence.InterfaceError,
+)
+OUTAGE_PAUSE_SECONDS = 2.0
 
 
 def _settings() -> Settings:
@@ -100,7 +122,6 @@ def worker(
     queue_names: tuple[str, ...], burst: bool, metrics_port: int | None, metrics_host: str
 ) -> None:
     """Run jobs from the RQ queues (needs HUIYAN_REDIS_URL)."""
-    from redis import Redis
     from rq import Queue
 
     from workers.metrics import TimedWorker
@@ -122,7 +143,26 @@ def worker(
     _serve_metrics(settings, metrics_host, metrics_port, jobs=True)
     connection = Redis.from_url(settings.redis_url)
     queues = [Queue(name, connection=connection) for name in queue_names]
-    TimedWorker(queues, connection=connection).work(burst=burst, with_scheduler=True)
+    while True:
+        try:
+            TimedWorker(queues, connection=connection).work(burst=burst, with_scheduler=True)
+            return
+        except (RedisConnectionError, RedisTimeoutError) as error:
+            # RQ rides out a Redis outage while it waits for work, but quits when Redis goes
+            # while it watches a running job. The job's work horse runs on and reports
+            # through the ledger; this process starts a new worker once Redis answers.
+            click.echo(f"worker: Redis went away during a job ({type(error).__name__}); "
+                       "a new worker starts when it answers", err=True)  # fmt: skip
+            _until_it_answers(connection)
+
+
+def _until_it_answers(connection: Redis) -> None:
+    while True:
+        try:
+            connection.ping()
+            return
+        except (RedisConnectionError, RedisTimeoutError):
+            time.sleep(OUTAGE_PAUSE_SECONDS)
 
 
 @click.command()
@@ -140,13 +180,33 @@ def dispatcher(once: bool, interval: float, metrics_port: int | None, metrics_ho
     _as_service(settings)
     _serve_metrics(settings, metrics_host, metrics_port, jobs=False)
     the_dispatcher = open_dispatcher(settings)
+    failed = 0  # rounds in a row that could not reach Redis or the database
     while True:
-        processed, requeued = _dispatch_round(settings, the_dispatcher)
-        if processed or requeued:
-            click.echo(f"dispatched {processed} events, re-queued {requeued} jobs")
+        try:
+            processed, requeued = _dispatch_round(settings, the_dispatcher)
+        except OUTAGES as error:
+            # A round is idempotent (queueing before tracking, one claim per job id), so the
+            # next one simply does it again; the reconciler re-queues what Redis lost.
+            if once:
+                raise Unreachable(f"{_which(error)} did not answer; try again") from None
+            if not failed:
+                click.echo(f"dispatcher: {_which(error)} did not answer "
+                           f"({type(error).__name__}); trying again every {interval:g} s",
+                           err=True)  # fmt: skip
+            failed += 1
+        else:
+            if failed:
+                click.echo(f"dispatcher: answered again after {failed} failed rounds", err=True)
+                failed = 0
+            if processed or requeued:
+                click.echo(f"dispatched {processed} events, re-queued {requeued} jobs")
         if once:
             return
         time.sleep(interval)
+
+
+def _which(error: BaseException) -> str:
+    return "Redis" if isinstance(error, RedisError) else "the database"
 
 
 def _dispatch_round(settings: Settings, the_dispatcher: Dispatcher) -> tuple[int, int]:

@@ -13,18 +13,22 @@ which refunds the team's submission slot.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
 import shutil
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 from uuid import UUID
+
+from redis.exceptions import RedisError
 
 from domain.submissions import Submission, Submissions
 from ledger.application import open_application
@@ -45,6 +49,7 @@ NOBODY = 65534
 RUNNER_VERSION = f"huiyan-runner/{metadata.version('huiyan')}"
 PREDICTIONS = "predictions.json"
 MAX_DETAIL = 500
+BEAT_SECONDS = 2.0  # between two refreshes of a running job's liveness key
 log = logging.getLogger(__name__)
 
 
@@ -108,6 +113,11 @@ def predictions_folder(settings: Settings, predictions_sha256: str) -> Path:
 
 
 def run_inference(submission_id: str, job_id: str) -> str:
+    with kept_alive(job_id) as beat:
+        return _inference(submission_id, job_id, beat)
+
+
+def _inference(submission_id: str, job_id: str, beat: Beat) -> str:
     settings = Settings.from_env()
     submissions = desk(settings)
     ident = UUID(submission_id)
@@ -133,11 +143,13 @@ def run_inference(submission_id: str, job_id: str) -> str:
     try:
         with run_slot(output, limits) as (uid, cap_warnings):
             sandbox = sandbox_for(settings, uid)
+            beat.progress = lambda: cases_written(output, len(cases))
             try:
-                with progress(job_id, output, total=len(cases)):
-                    result = sandbox.run(model, testset / "input", output, limits)
+                result = sandbox.run(model, testset / "input", output, limits)
             except Exception as error:  # the sandbox could not run at all: the platform's
                 raise PlatformFault(f"sandbox: {type(error).__name__}: {error}") from error
+            finally:
+                beat.progress = None  # the output folder goes with the slot; the meta stays
             warnings = [*cap_warnings, *result.warnings]
             log_sha256 = BlobStore(settings.blobs_dir).put(result.log) if result.log else None
             written = {f.path: f.sha256 for f in result.outputs}
@@ -207,41 +219,75 @@ def measured_case_seconds(case_ids: list[str], wall_seconds: float) -> dict[str,
     return {case: wall_seconds / max(len(case_ids), 1) for case in case_ids}
 
 
+@dataclass
+class Beat:
+    """What a job's beat reports besides its liveness: ``progress()``, once there is some."""
+
+    progress: Callable[[], dict[str, int]] | None = None
+
+
 @contextmanager
-def progress(job_id: str, output: Path, total: int) -> Iterator[None]:
-    """While a job runs under RQ: keep its liveness key fresh (the reconciler's sign of life)
-    and its progress, cases with an output folder out of ``total``, in the job's meta."""
+def kept_alive(job_id: str) -> Iterator[Beat]:
+    """While a job runs under RQ, from its first line to its last: keep its liveness key
+    fresh (the reconciler's sign of life, docs/workers.md) and whatever progress the job
+    reports in the job's meta, for the web pages. Redis away for a while (a restart) does
+    not end the beat: it tries again two seconds later, so a job that goes on running is
+    seen running again as soon as Redis is back."""
     from rq import get_current_job
 
     job = get_current_job()
+    beat = Beat()
     if job is None:  # in-process: nobody watches
-        yield
+        yield beat
         return
     stop = threading.Event()
 
-    def beat() -> None:
-        while True:
-            job.connection.set(alive_key(job_id), 1, ex=ALIVE_SECONDS)
-            done = sum(1 for p in output.iterdir() if p.is_dir()) if output.is_dir() else 0
-            job.meta["progress"] = {"done": min(done, total), "total": total}
+    def once() -> None:
+        job.connection.set(alive_key(job_id), 1, ex=ALIVE_SECONDS)
+        # Progress only into a job record that still exists: saving the meta of a record a
+        # restart lost would leave a half-written one behind.
+        if beat.progress is not None and job.connection.exists(job.key):
+            job.meta["progress"] = beat.progress()
             job.save_meta()
-            if stop.wait(2.0):
+
+    def beating() -> None:
+        while True:
+            try:
+                once()
+            except RedisError as error:
+                log.warning("job %s: no beat (%s); trying again", job_id, type(error).__name__)
+            if stop.wait(BEAT_SECONDS):
                 return
 
-    thread = threading.Thread(target=beat, daemon=True)
+    thread = threading.Thread(target=beating, daemon=True)
     thread.start()
     try:
-        yield
+        yield beat
     finally:
         stop.set()
         thread.join()
-        job.connection.delete(alive_key(job_id))
+        # A last beat, not a delete: the key outlives the job's code by ALIVE_SECONDS, while
+        # RQ records the job as finished. Deleted here, a reconciler that looked in between
+        # found a started job without a sign of life and ran it again.
+        with contextlib.suppress(RedisError):
+            job.connection.set(alive_key(job_id), 1, ex=ALIVE_SECONDS)
+
+
+def cases_written(output: Path, total: int) -> dict[str, int]:
+    """Cases with an output folder, out of ``total``: a run's progress."""
+    done = sum(1 for p in output.iterdir() if p.is_dir()) if output.is_dir() else 0
+    return {"done": min(done, total), "total": total}
 
 
 # --- scoring ------------------------------------------------------------------------------------
 
 
 def run_scoring(submission_id: str, job_id: str) -> str:
+    with kept_alive(job_id):
+        return _scoring(submission_id, job_id)
+
+
+def _scoring(submission_id: str, job_id: str) -> str:
     settings = Settings.from_env()
     submissions = desk(settings)
     ident = UUID(submission_id)
@@ -304,6 +350,10 @@ def rules_of(settings: Settings, submissions: Submissions, submission: Submissio
 
 
 # --- when every retry failed ------------------------------------------------------------------
+# RQ runs a job's failure callback after every failed try, before it decides to try again
+# (RQ 2 and 3; tests/workers/test_pipeline_rq.py pins it): a callback that recorded the fault
+# at once would make the first passing fault final, and the retries would find it recorded.
+# So each records only when no try is left (``job.should_retry`` false).
 
 
 def _fault(value: BaseException | None) -> str:
@@ -317,6 +367,8 @@ def _fault(value: BaseException | None) -> str:
 
 
 def inference_gave_up(job: Any, connection: Any, kind: Any, value: Any, traceback: Any) -> None:
+    if job.should_retry:  # not the last try (see _fault's section above)
+        return
     settings = Settings.from_env()
     desk(settings).fail_inference(
         UUID(job.meta["submission_id"]),
@@ -331,6 +383,8 @@ def inference_gave_up(job: Any, connection: Any, kind: Any, value: Any, tracebac
 
 
 def scoring_gave_up(job: Any, connection: Any, kind: Any, value: Any, traceback: Any) -> None:
+    if job.should_retry:
+        return
     settings = Settings.from_env()
     desk(settings).fail_scoring(
         UUID(job.meta["submission_id"]), job_id=job.id, detail=_fault(value), now=settings.now()

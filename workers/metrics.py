@@ -22,13 +22,14 @@ import sqlalchemy as sa
 from prometheus_client import CollectorRegistry, Histogram, start_http_server
 from prometheus_client.process_collector import ProcessCollector
 from redis.exceptions import RedisError
-from rq import Queue, Worker
+from rq import Queue
 from rq.exceptions import InvalidJobOperation
 from rq.job import Job
 from sqlalchemy.pool import NullPool
 
 from ledger.settings import Settings
 from services.metrics import StateCollector
+from workers.queues import LivenessWorker
 
 JOB_SECONDS = Histogram(
     "huiyan_job_seconds",
@@ -39,8 +40,9 @@ JOB_SECONDS = Histogram(
 )
 
 
-class TimedWorker(Worker):
-    """RQ's forking worker, timing each job from the fork of its horse to its end."""
+class TimedWorker(LivenessWorker):
+    """The worker that marks a job alive as it takes it (workers/queues.py), timing each job
+    from the fork of its horse to its end."""
 
     def execute_job(self, job: Job, queue: Queue) -> None:
         started = time.monotonic()

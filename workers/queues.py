@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from redis import Redis
-from rq import Callback, Queue, Retry
+from rq import Callback, Queue, Retry, Worker
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
@@ -91,19 +91,35 @@ class RQJobQueue:
         )
 
     def state(self, stage: Stage, submission_id: str) -> JobState:
+        """Where the job stands. RQ's record says whether it waits or is over; otherwise a
+        fresh liveness key says it runs, whatever the record says (a restart may have lost
+        the record of a job that runs on). Without one, a started job is abandoned, and one
+        with no record, or a record without a status RQ knows (left half-written by a
+        restart), is missing: nothing will ever run it."""
         job_id = job_id_for(stage, submission_id)
         try:
-            job = Job.fetch(job_id, connection=self.redis)
-        except NoSuchJobError:
-            return "missing"
-        status = job.get_status()
+            status = Job.fetch(job_id, connection=self.redis).get_status()
+        except (NoSuchJobError, ValueError):
+            status = None
+        if status in (JobStatus.FINISHED, JobStatus.FAILED):
+            return "done"  # finished, or failed after its retries (the failure is recorded)
         if status in (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED, JobStatus.CREATED):
             return "waiting"
-        if status == JobStatus.STARTED:
-            return "running" if self.redis.exists(alive_key(job_id)) else "abandoned"
-        if status in (JobStatus.STOPPED, JobStatus.CANCELED):
-            return "abandoned"
-        return "done"  # finished, or failed after its retries (the failure is recorded)
+        if self.redis.exists(alive_key(job_id)):
+            return "running"
+        return "missing" if status is None else "abandoned"
+
+
+class LivenessWorker(Worker):
+    """RQ's forking worker, which marks a job alive the moment it takes the job, before RQ
+    records it as started: the job's own beat (workers/jobs.py ``kept_alive``) takes over once
+    its code runs. Without this the reconciler, which counts a started job without a sign of
+    life as abandoned, could catch a job whose work horse is still starting and queue it a
+    second time."""
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        self.connection.set(alive_key(job.id), 1, ex=ALIVE_SECONDS)
+        super().execute_job(job, queue)
 
 
 class InlineJobQueue:
@@ -144,10 +160,11 @@ class InlineJobQueue:
 
 @dataclass(frozen=True)
 class InlineJob:
-    """The two attributes a give-up callback reads from an RQ job."""
+    """What a give-up callback reads from an RQ job."""
 
     id: str
     submission_id: str
+    should_retry: bool = False  # the in-process queue gives up only after its last try
 
     @property
     def meta(self) -> dict[str, str]:

@@ -12,6 +12,7 @@ from eventsourcing.persistence import StoredEvent
 
 from ledger.keys import Keyring
 from ledger.persistence import ChainingApplicationRecorder, LedgerDatastore
+from ledger.read_models import SQLView
 from ledger.verify import verify_ledger
 
 
@@ -75,3 +76,34 @@ def test_four_writers_on_one_sqlite_file(tmp_path):
     url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
     race(url, tmp_path / "keys", writers=4, appends=300)
     assert_gapless_and_intact(url, tmp_path / "keys", 1_200)
+
+
+class Notes(SQLView):
+    """A read model of one table, enough to race for."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(LedgerDatastore(url=url), tracking_table_name="notes_tracking")
+        sa.Table("notes", self.metadata, sa.Column("id", sa.Integer, primary_key=True))
+
+
+@pytest.mark.parametrize("database", ["postgres_url", "sqlite_url"])
+def test_a_read_models_tables_made_by_another_process_at_that_moment_are_no_error(
+    database, request, monkeypatch
+):
+    """Two processes that start together (gunicorn's workers on a fresh instance) both find a
+    read model's tables missing; the other one makes them between our look and our CREATE.
+    Found by bench/system.py: the loser answered its first request with a 500."""
+    url = request.getfixturevalue(database)
+    ours, theirs = Notes(url), Notes(url)
+    create_all = sa.MetaData.create_all
+
+    def raced(metadata, bind, checkfirst=True, **options):
+        monkeypatch.setattr(sa.MetaData, "create_all", create_all)  # only the first look races
+        create_all(theirs.metadata, theirs.datastore.engine, checkfirst=True)
+        create_all(metadata, bind, checkfirst=False)  # we had looked: nothing was there
+
+    monkeypatch.setattr(sa.MetaData, "create_all", raced)
+    ours.create_table()
+    assert sa.inspect(ours.datastore.engine).has_table("notes")
+    for view in (ours, theirs):
+        view.datastore.engine.dispose()
