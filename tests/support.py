@@ -11,7 +11,19 @@ import sqlalchemy as sa
 POSTGRES_ADMIN_URL = os.environ.get(
     "HUIYAN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
-REDIS_URL = os.environ.get("HUIYAN_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+
+
+def _redis_url() -> str:
+    """A Redis database of this pytest-xdist worker's own (gw0: the given one, 9 by default;
+    gw1: the next): every Redis test flushes its database, which must never be the one a test
+    on the other worker is using at that moment."""
+    given = os.environ.get("HUIYAN_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+    server, _, database = given.rpartition("/")
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+    return f"{server}/{int(database or 0) + worker}"
+
+
+REDIS_URL = _redis_url()
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
