@@ -52,6 +52,7 @@ import os
 import signal
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -221,13 +222,18 @@ def main() -> None:
     parser.add_argument("--database-name", default="huiyan_system_bench")
     parser.add_argument("--keep", action="store_true", help="keep the database and HUIYAN_HOME")
     args = parser.parse_args()
-    # SIGTERM ends the bench as Ctrl-C does: through the finally blocks that stop everything.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    # SIGTERM ends the bench as Ctrl-C does, through the blocks that stop everything; so does
+    # SIGINT when a shell started the bench in the background (which ignores it there).
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, signal.default_int_handler)
     home = Path(tempfile.mkdtemp(prefix="huiyan-bench-system-"))
     url = create_database(args.admin_url, args.database_name)
     passed = False
     try:
         passed = run(args, home, url)
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        print("interrupted: every process the bench started is stopped", file=sys.stderr)
+        raise SystemExit(130) from None
     finally:
         if not args.keep:
             drop_database(args.admin_url, args.database_name)

@@ -24,6 +24,7 @@ from ledger.merkle import Frontier, verify_consistency, verify_inclusion
 from ledger.range_check import check_rows, window_failures
 from ledger.rows import Entry, RowError, rows_at, rows_where, survey
 from ledger.settings import EVENTS_TABLE, Settings
+from ledger.tables import create_missing
 from ledger.tree import LedgerTree, SqlLeafSource
 from ledger.verify import key_lifecycle
 from ledger.witnesses import WitnessEndpoint, WitnessOutcome, ask_witness, log_outcome
@@ -108,7 +109,7 @@ class Ledger:
         )
         self._require_events_table()
         if create:
-            metadata.create_all(engine, [self._checkpoints, self.cosignature_store.table])
+            create_missing(engine, [self._checkpoints, self.cosignature_store.table])
 
     @functools.cached_property
     def tree(self) -> LedgerTree:

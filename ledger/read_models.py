@@ -35,8 +35,9 @@ from eventsourcing.projection import Projection
 from eventsourcing_sqlalchemy.datastore import SQLAlchemyDatastore
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyTrackingRecorder
 from sqlalchemy import MetaData, Table, bindparam, delete, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
+
+from ledger.tables import create_missing
 
 LOG_NAME = "ledger"  # every application writes to one log, so one position covers all
 PAGE = 500
@@ -59,21 +60,14 @@ class SQLView(SQLAlchemyTrackingRecorder):
         self._tracked: Tracking | None = None
         self._updates: dict[tuple[str, tuple[str, ...]], Any] = {}
 
+    def own_tables(self) -> list[Table]:
+        """Every table the view needs: its tracking table, then its rows'."""
+        return [self.tracking_table, *self.metadata.sorted_tables]
+
     def create_table(self) -> None:
-        """The view's tables, made where missing. Processes that start together (a server's
-        workers, the dispatcher) can all find them missing and make them at the same moment;
-        the database refuses all but the first (PostgreSQL with a unique violation in its
-        catalogue, SQLite with "already exists"), and a second look then finds them made."""
         with _DEFINING:
             assert self.datastore.engine is not None
-            for last_look in (False, True):
-                try:
-                    super().create_table()
-                    self.metadata.create_all(self.datastore.engine, checkfirst=True)
-                    return
-                except (IntegrityError, ProgrammingError, OperationalError):
-                    if last_look:
-                        raise
+            create_missing(self.datastore.engine, self.own_tables())
 
     def drop(self) -> None:
         """Drop the rows' tables and the tracking table: the view starts from zero."""

@@ -33,6 +33,7 @@ from ledger.merkle import (
     perfect_subtrees,
     subtree_root,
 )
+from ledger.tables import create_missing
 
 
 class LeafSource(Protocol):
@@ -151,15 +152,7 @@ class LedgerTree:
         self._lock_key = int.from_bytes(
             hashlib.sha256(nodes_table.encode()).digest()[:8], "big", signed=True
         )
-        self._create_table()
-
-    def _create_table(self) -> None:
-        try:
-            self._nodes.create(self._engine, checkfirst=True)
-        except sa.exc.DBAPIError:
-            # Another process created it between the check and the CREATE.
-            if not sa.inspect(self._engine).has_table(self._nodes.name):
-                raise
+        create_missing(self._engine, [self._nodes])
 
     @property
     def table_name(self) -> str:

@@ -83,10 +83,8 @@ class SQLInbox(SQLView, InboxView):
             PrimaryKeyConstraint("account_id", "message_id"),
         )
 
-    def create_table(self) -> None:
-        super().create_table()
-        assert self.datastore.engine is not None
-        self.kept.create_all(self.datastore.engine, checkfirst=True)
+    def own_tables(self) -> list[Table]:
+        return [*super().own_tables(), *self.kept.sorted_tables]
 
     # --- writing ----------------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ from sqlalchemy import Column, MetaData, String, Table, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from domain.inbox_texts import render
+from ledger.tables import create_missing
 from ledger.vault import VaultError
 from services.desk import Desk
 from services.inbox import inbox
@@ -61,7 +62,7 @@ class SentLog:
             Column("state", String(16), nullable=False),
             Column("at", String(40), nullable=False),
         )
-        metadata.create_all(datastore.engine, checkfirst=True)
+        create_missing(datastore.engine, [self.rows])
 
     def keys(self) -> dict[str, str]:
         with self.datastore.transaction(commit=False) as session:

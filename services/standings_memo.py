@@ -38,6 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from ledger.read_models import LOG_NAME
+from ledger.tables import create_missing
 
 MEMO_TABLE = "rm_standings_memo"
 _POSITION = BigInteger().with_variant(Integer(), "sqlite")
@@ -57,7 +58,7 @@ class StandingsMemo:
             Column("judging_position", _POSITION, nullable=False),
             Column("lines", Text, nullable=False),  # JSON: one object per line
         )
-        metadata.create_all(engine, checkfirst=True)
+        create_missing(engine, [self.table])
 
     def lines(
         self,

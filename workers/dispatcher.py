@@ -12,12 +12,12 @@ metrics read) are caught up in the same round.
 The reconciler is the safety net for what the log cannot see: a job that vanished (Redis
 restarted or was flushed) or whose worker died mid-run. It asks the submissions listing which
 submissions still wait for a result and queues again every one whose job is neither waiting nor
-running.
+running, and still waits when the listing is asked again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from eventsourcing.application import Application
@@ -67,11 +67,22 @@ class Dispatcher(Projection[TrackingRecorder]):
         return processed
 
 
-def reconcile(queue: JobQueue, pending: list[tuple[Stage, str]]) -> list[tuple[Stage, str]]:
-    """Queue again the pending work whose job is lost; return what was queued."""
-    requeued = []
-    for stage, submission_id in pending:
-        if queue.state(stage, submission_id) not in ("waiting", "running"):
-            queue.requeue(stage, submission_id)
-            requeued.append((stage, submission_id))
+def reconcile(
+    queue: JobQueue, pending: Callable[[], list[tuple[Stage, str]]]
+) -> list[tuple[Stage, str]]:
+    """Queue again the pending work whose job is lost; return what was queued.
+
+    ``pending()`` reads the work that waits for a result from the ledger. The jobs' states are
+    read one by one after it, and a job that finishes meanwhile reads "done" while the list
+    still has it waiting: queued again, it would run a second time. A job's result is in the
+    ledger before RQ records the job as over, so what looks lost is checked against a second
+    reading of the pending work, taken after every state was read: only what still waits, at
+    the same stage, is queued again."""
+    lost = [work for work in pending() if queue.state(*work) not in ("waiting", "running")]
+    if not lost:
+        return []
+    still = set(pending())
+    requeued = [work for work in lost if work in still]
+    for stage, submission_id in requeued:
+        queue.requeue(stage, submission_id)
     return requeued

@@ -71,10 +71,13 @@ def dispatch_once(
     try:
         submissions = jobs.desk(settings)
         processed = dispatcher.catch_up(submissions)
-        # The listings, caught up the same way, say what waits: no scan of the whole log.
-        waiting = listings(submissions).pending_work()
-        pending = [(work.stage, str(work.submission_id)) for work in waiting]
-        return processed, len(reconcile(dispatcher.queue, pending))  # type: ignore[arg-type]
+
+        def pending() -> list[tuple[Stage, str]]:
+            """The listings, caught up the same way, say what waits: no scan of the log."""
+            waiting = listings(submissions).pending_work()
+            return [(work.stage, str(work.submission_id)) for work in waiting]  # type: ignore[misc]
+
+        return processed, len(reconcile(dispatcher.queue, pending))
     finally:
         dispatcher.queue = queue
 
