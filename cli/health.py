@@ -37,6 +37,8 @@ def _web_answers(base_url: str) -> bool:
 @one_line_errors(SettingsError)
 def health(web_url: str | None) -> None:
     """Check that the database (and Redis, when configured) answer; exit 1 if not."""
+    if web_url and not web_url.startswith(("http://", "https://")):
+        raise click.BadParameter("must start with http:// or https://", param_hint="--web")
     failed = (
         ([] if _web_answers(web_url) else ["web"]) if web_url else unreachable(Settings.from_env())
     )

@@ -92,3 +92,10 @@ def test_the_health_command_asks_a_web_server_for_its_healthz(status, exit_code)
     assert result.output.strip() == (
         "healthy" if exit_code == 0 else "unhealthy: no answer from web"
     )
+
+
+def test_the_health_command_asks_the_web_over_http_only(tmp_path) -> None:
+    """urllib would open file:// (or ftp://) as gladly; a health check asks a web server."""
+    result = CliRunner().invoke(health, ["--web", f"file://{tmp_path}"])
+    assert result.exit_code == 2
+    assert "--web" in result.output and "http:// or https://" in result.output
