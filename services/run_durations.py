@@ -18,6 +18,7 @@ from eventsourcing.persistence import Tracking
 
 from domain.run_durations import DurationsView, RunDurations
 from ledger.read_models import SQLView
+from scoring.rules import TRACKS
 
 TABLE = "rm_run_durations"
 TRACKING_TABLE = "run_durations_tracking"
@@ -86,7 +87,8 @@ def read_durations(engine: sa.Engine, stage: RunStage, bounds: list[float]) -> l
     at_most = [sa.func.sum(sa.case((column <= bound, 1), else_=0)) for bound in bounds]
     query = (
         sa.select(column.table.c.track, sa.func.count(), sa.func.sum(column), *at_most)
-        .where(column.is_not(None))
+        # a track the contest has not is a row someone wrote by hand: never a label of its own
+        .where(column.is_not(None), column.table.c.track.between(TRACKS[0], TRACKS[-1]))
         .group_by(column.table.c.track)
         .order_by(column.table.c.track)
     )

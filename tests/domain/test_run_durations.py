@@ -7,15 +7,17 @@ keeps them up to date."""
 from __future__ import annotations
 
 from datetime import timedelta
+from uuid import uuid4
 
 import pytest
+import sqlalchemy as sa
 from ledger_scenario import settings_for
 from test_submissions import DAY_ONE, approved_team, completed, open_contest, scored, submit
 
 from domain.submissions import Submissions
 from ledger.application import open_application
 from ledger.read_models import catch_up, rebuild
-from services.run_durations import Durations, open_run_durations, read_durations
+from services.run_durations import Durations, durations_table, open_run_durations, read_durations
 from workers.pipeline import open_dispatcher
 
 BOUNDS = [5.0, 10.0, 60.0]
@@ -65,3 +67,18 @@ def test_the_dispatcher_keeps_the_durations_up_to_date(desk, tmp_path, postgres_
     dispatcher.catch_up(desk)
     engine = desk.factory.datastore.engine
     assert read_durations(engine, "scoring", BOUNDS) == [Durations(1, [0, 1, 2], 2, 52.0)]
+
+
+def test_a_track_written_into_the_table_by_hand_never_becomes_a_label(tmp_path) -> None:
+    """Someone with SQL access adds rows of made-up tracks: the metrics' label values stay the
+    contest's eight tracks, however many such rows there are."""
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'durations.sqlite3'}")
+    table = durations_table(sa.MetaData())
+    table.create(engine)
+    with engine.begin() as conn:
+        conn.execute(table.insert(), [
+            {"id": uuid4(), "track": 7, "inference_seconds": 3.0},
+            *({"id": uuid4(), "track": track, "inference_seconds": 1.0}
+              for track in (0, -1, 9, 424242)),
+        ])  # fmt: skip
+    assert [d.track for d in read_durations(engine, "inference", [5.0])] == [7]
